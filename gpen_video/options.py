@@ -1,0 +1,71 @@
+"""Every option of gpen-video, with its default, in one place.
+
+One frozen dataclass per stage, composed into ``Options``. A CLI flag, the dataclass field and the
+VapourSynth keyword share one spelling (``batch_size`` / ``--batch-size``). Defaults live here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    model: str = "GPEN-BFR-512"  # registry name or a checkpoint file path
+    weights_dir: str | None = None  # None: GPEN_VIDEO_WEIGHTS, else weights/ in a checkout, else XDG cache
+    device: str | None = None  # None: cuda if available, else cpu
+    dtype: str = "auto"  # auto | fp32 | fp16 | bf16 (auto: the measured-safe choice for the device)
+    batch_size: int = 0  # faces per GPEN batch; 0 = automatic from free memory
+    compile: bool = False  # opt-in torch.compile
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    detector: str = "retinaface_resnet50"  # or retinaface_mobile0.25
+    score_threshold: float = 0.9
+    min_face: int = 20  # smallest face box side to restore, in pixels
+    detect_size: int = 960  # long side the detector sees (frames are scaled down, never up)
+
+
+@dataclass(frozen=True)
+class TrackOptions:
+    track_radius: int = 8  # frames each side used to link and smooth a face's landmarks
+    min_hits: int = 3  # detections a chain needs inside the window before its face is restored
+    max_misses: int = 4  # frames a face may go undetected before its chain is cut
+    ramp: int = 4  # frames over which a face fades in and out at chain ends
+    faces: str = "all"  # all | largest | center
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    template: str = "gpen"  # gpen | ffhq alignment template
+    strength: float = 1.0  # 0 = original, 1 = fully restored
+    temporal: float = 0.5  # 0 = per-frame, 1 = strongest temporal blend
+    blend_radius: int = 2  # frames each side the temporal blend looks at
+    save_faces: str | None = None  # folder for aligned restored crops
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    codec: str | None = None  # None: a sensible codec for the output container and bit depth
+    crf: int | None = None
+    preset: str | None = None
+    pix_fmt: str | None = None  # None: the input's pix_fmt
+    lossless: bool = False
+    overwrite: bool = False
+    fps: Fraction | None = None  # frame rate of image-sequence input/output
+
+
+@dataclass(frozen=True)
+class Options:
+    model: ModelOptions = field(default_factory=ModelOptions)
+    detect: DetectOptions = field(default_factory=DetectOptions)
+    track: TrackOptions = field(default_factory=TrackOptions)
+    restore: RestoreOptions = field(default_factory=RestoreOptions)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+
+    @property
+    def window_radius(self) -> int:
+        """K of DESIGN rule 1: output frame t depends on input frames t-K .. t+K only."""
+        return self.track.track_radius + self.restore.blend_radius
