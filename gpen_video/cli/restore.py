@@ -1,0 +1,138 @@
+"""Restore the faces in a video or image sequence with GPEN; everything else in the file is kept.
+
+examples:
+  gpen-video in.mp4 out.mp4                          restore with GPEN-BFR-512 (fetched on first use)
+  gpen-video scan.mov out.mov --lossless             archive master: lossless, same bit depth
+  gpen-video "scan/%06d.tif" out/ --fps 24           an image sequence in, a folder of TIFFs out
+  gpen-video in.mp4 out.mp4 --strength 0.7 --temporal 0.8 --faces largest
+
+other commands:
+  gpen-video weights list|fetch|verify               manage checkpoints
+  gpen-video track IN --json OUT [--overlay OUT.mp4] inspect detections and smoothed tracks
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import MISSING, fields
+from fractions import Fraction
+
+from gpen_video.errors import UsageError
+from gpen_video.options import (
+    DetectOptions,
+    EncodeOptions,
+    ModelOptions,
+    Options,
+    RestoreOptions,
+    TrackOptions,
+)
+
+# (dataclass, field, extra argparse keywords, help); the flag is the field name with dashes
+FLAGS: list[tuple[type, str, dict, str]] = [
+    (ModelOptions, "model", {"metavar": "NAME|PATH"}, "checkpoint: a registry name or a .pth/.pt file"),
+    (ModelOptions, "weights_dir", {"metavar": "DIR"}, "folder for downloaded checkpoints"),
+    (ModelOptions, "device", {}, "torch device: cuda, cuda:1, cpu (default: cuda when there is one)"),
+    (ModelOptions, "dtype", {"choices": ["auto", "fp32", "fp16", "bf16"]}, "GPEN precision"),
+    (ModelOptions, "batch_size", {"type": int, "metavar": "N"}, "faces per GPEN batch; 0 = from free memory"),
+    (ModelOptions, "compile", {"action": "store_true"}, "torch.compile the network (slow start)"),
+    (DetectOptions, "detector", {"choices": ["retinaface_resnet50", "retinaface_mobile0.25"]},
+     "face detector"),
+    (DetectOptions, "score_threshold", {"type": float, "metavar": "S"}, "detector confidence"),
+    (DetectOptions, "min_face", {"type": int, "metavar": "PX"}, "ignore faces smaller than this"),
+    (TrackOptions, "faces", {"choices": ["all", "largest", "center"]}, "which faces to restore"),
+    (TrackOptions, "track_radius", {"type": int, "metavar": "N"}, "frames each side for landmark smoothing"),
+    (RestoreOptions, "strength", {"type": float, "metavar": "0..1"}, "blend of restored over original"),
+    (RestoreOptions, "temporal", {"type": float, "metavar": "0..1"},
+     "temporal blend of restored faces; 0 = per frame"),
+    (RestoreOptions, "blend_radius", {"type": int, "metavar": "N"}, "frames each side the temporal blend uses"),
+    (RestoreOptions, "template", {"choices": ["gpen", "ffhq"]}, "alignment template"),
+    (RestoreOptions, "save_faces", {"metavar": "DIR"}, "also save each aligned restored face as PNG"),
+    (EncodeOptions, "codec", {}, "video codec, e.g. libx264, libx265, ffv1, prores_ks"),
+    (EncodeOptions, "crf", {"type": int}, "quality for x264/x265 (lower is better)"),
+    (EncodeOptions, "preset", {}, "encoder preset, e.g. slow, medium, veryfast"),
+    (EncodeOptions, "pix_fmt", {"metavar": "FMT"}, "output pixel format (default: the input's)"),
+    (EncodeOptions, "lossless", {"action": "store_true"}, "lossless output for archives"),
+    (EncodeOptions, "fps", {"type": Fraction, "metavar": "RATE"}, "frame rate of image sequences, e.g. 24000/1001"),
+    (EncodeOptions, "overwrite", {"action": "store_true"}, "replace an existing output (-y)"),
+]
+GROUPS = {ModelOptions: "model", DetectOptions: "detection", TrackOptions: "tracking",
+          RestoreOptions: "restoration", EncodeOptions: "output"}
+
+
+def build_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="video file, image-sequence pattern (frames/%%06d.png) or folder")
+    parser.add_argument("output", help="video file, image-sequence pattern or folder")
+    groups = {cls: parser.add_argument_group(title) for cls, title in GROUPS.items()}
+    for cls, name, extra, help_text in FLAGS:
+        flags = [f"--{name.replace('_', '-')}"] + (["-y"] if name == "overwrite" else [])
+        default = _default(cls, name)
+        if extra.get("action") != "store_true" and default is not None:
+            help_text += f" (default: {default})"
+        groups[cls].add_argument(*flags, dest=name, default=None, help=help_text, **extra)
+    groups[ModelOptions].add_argument("--batch", dest="batch_size", type=int, help=argparse.SUPPRESS)
+    run_group = parser.add_argument_group("run")
+    run_group.add_argument("--start", type=float, metavar="SECONDS", help="restore faces from this time on")
+    run_group.add_argument("--end", type=float, metavar="SECONDS", help="restore faces before this time only")
+    run_group.add_argument("--stats", action="store_true", help="print time per stage and fps at the end")
+    run_group.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    """The Options the flags ask for; flags left out keep the dataclass defaults."""
+    parts = {}
+    for cls, title in GROUPS.items():
+        given = {f.name: getattr(args, f.name) for f in fields(cls)
+                 if getattr(args, f.name, None) not in (None, False)}
+        parts[cls] = cls(**given)
+    _validate(parts)
+    return Options(model=parts[ModelOptions], detect=parts[DetectOptions], track=parts[TrackOptions],
+                   restore=parts[RestoreOptions], encode=parts[EncodeOptions])
+
+
+def run(args: argparse.Namespace) -> int:
+    from gpen_video.pipeline import Span, restore_video
+
+    options = options_from_args(args)
+    span = _span(args)
+    show_progress = _force_progress() or (not args.quiet and sys.stderr.isatty())
+    report = restore_video(args.input, args.output, options, span=span, progress=show_progress)
+    if args.stats:
+        print(report.format(), file=sys.stderr)
+    return 0
+
+
+def _default(cls: type, name: str):
+    for f in fields(cls):
+        if f.name == name:
+            return None if f.default is MISSING else f.default
+    raise KeyError(name)
+
+
+def _validate(parts: dict) -> None:
+    restore = parts[RestoreOptions]
+    for name in ("strength", "temporal"):
+        value = getattr(restore, name)
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"--{name} must be between 0 and 1, not {value}")
+    for cls, name in ((ModelOptions, "batch_size"), (TrackOptions, "track_radius"),
+                      (RestoreOptions, "blend_radius"), (DetectOptions, "min_face")):
+        if getattr(parts[cls], name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must not be negative")
+    if parts[RestoreOptions].blend_radius > parts[TrackOptions].track_radius:
+        raise UsageError("--blend-radius must not exceed --track-radius")
+
+
+def _span(args: argparse.Namespace):
+    from gpen_video.pipeline import Span
+
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise UsageError(f"--end ({args.end}) must come after --start ({args.start})")
+    return Span(args.start, args.end)
+
+
+def _force_progress() -> bool:
+    import os
+
+    return os.environ.get("GPEN_VIDEO_PROGRESS") == "1"
+

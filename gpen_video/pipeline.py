@@ -1,0 +1,145 @@
+"""The streaming engine behind ``gpen-video IN OUT``: decode -> window engine -> encode.
+
+Decoding and encoding run in their own threads (inside ``io``), joined to this loop by bounded queues;
+this loop keeps only the frames the next outputs' windows need (2K + a chunk), so memory does not grow
+with video length. Output frames are rendered in chunks so GPEN batches mix faces from several frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gpen_video.errors import FrameError, GpenVideoError
+from gpen_video.io import Frame, open_video, open_writer
+from gpen_video.options import Options
+from gpen_video.window import WindowEngine
+
+RENDER_CHUNK = 8  # output frames rendered together: enough faces for a full GPEN batch
+
+
+@dataclass
+class RunReport:
+    """What a run did, for ``--stats`` and tests."""
+
+    frames: int = 0
+    restored_frames: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def format(self) -> str:
+        fps = self.frames / self.seconds if self.seconds else 0.0
+        lines = [f"{self.frames} frames in {self.seconds:.1f} s ({fps:.2f} fps)"]
+        for stage, seconds in sorted(self.stage_seconds.items(), key=lambda kv: -kv[1]):
+            share = 100 * seconds / self.seconds if self.seconds else 0.0
+            lines.append(f"  {stage:<10} {seconds:8.2f} s  {share:5.1f} %")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The part of the video whose faces are restored: seconds from the start, end exclusive."""
+
+    start: float | None = None
+    end: float | None = None
+
+    def contains(self, frame: Frame) -> bool:
+        seconds = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+        return (self.start is None or seconds >= self.start) and (self.end is None or seconds < self.end)
+
+
+def restore_video(source: str | Path, target: str | Path, options: Options, *, span: Span = Span(),
+                  progress: bool = True, engine_factory: Callable[..., WindowEngine] = WindowEngine
+                  ) -> RunReport:
+    """Restore every face of ``source`` into ``target``; the target appears only when complete."""
+    report = RunReport()
+    began = time.perf_counter()
+    with open_video(source, fps=options.encode.fps) as reader:
+        info = reader.info
+        engine = engine_factory(options, info)
+        if options.restore.save_faces:
+            engine.on_faces = _face_saver(Path(options.restore.save_faces))
+        with open_writer(target, info, options.encode, source=source) as writer, \
+                _progress_bar(info.frame_count, progress) as bar:
+            for out in _render_stream(engine, reader, span, report):
+                writer.write(out)
+                bar.update(1)
+    report.seconds = time.perf_counter() - began
+    report.stage_seconds = dict(engine.times.seconds)
+    return report
+
+
+def _render_stream(engine: WindowEngine, frames: Iterator[Frame], span: Span, report: RunReport
+                   ) -> Iterator[Frame]:
+    """Yield output frames in order, holding only the frames their windows need."""
+    buffer: dict[int, Frame] = {}
+    next_out = 0
+    k = engine.radius
+    for frame in frames:
+        buffer[frame.index] = frame
+        while frame.index >= next_out + RENDER_CHUNK - 1 + k:
+            yield from _render_chunk(engine, buffer, range(next_out, next_out + RENDER_CHUNK), span, report)
+            next_out += RENDER_CHUNK
+            for old in [i for i in buffer if i < next_out - k]:
+                del buffer[old]
+    engine.frame_count = next_out + len([i for i in buffer if i >= next_out])
+    while next_out < engine.frame_count:
+        chunk = range(next_out, min(next_out + RENDER_CHUNK, engine.frame_count))
+        yield from _render_chunk(engine, buffer, chunk, span, report)
+        next_out = chunk.stop
+
+
+def _render_chunk(engine: WindowEngine, buffer: dict[int, Frame], chunk: range, span: Span,
+                  report: RunReport) -> Iterator[Frame]:
+    wanted = [t for t in chunk if span.contains(buffer[t])]
+    try:
+        rendered = dict(zip(wanted, engine.render(wanted, buffer), strict=True)) if wanted else {}
+    except GpenVideoError:
+        raise
+    except Exception as error:  # a frame that fails is reported, never dropped (rule 2)
+        raise FrameError(f"restoring frames {chunk.start}..{chunk.stop - 1} failed: {error}") from error
+    report.restored_frames += len(rendered)
+    for t in chunk:
+        report.frames += 1
+        yield rendered.get(t, buffer[t])
+
+
+def _face_saver(folder: Path) -> Callable:
+    """Write each frame's blended aligned faces as PNGs (``--save-faces``), for inspection."""
+    import torch
+    import torchvision
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(t: int, crops: torch.Tensor) -> None:
+        for i, crop in enumerate(crops):
+            image = (crop.clamp(0, 1) * 255).round().to("cpu", dtype=torch.uint8)
+            torchvision.io.write_png(image, str(folder / f"frame{t:06d}_face{i}.png"))
+
+    return save
+
+
+class _progress_bar:
+    """A tqdm bar on stderr with fps and ETA, or nothing when progress is off."""
+
+    def __init__(self, total: int | None, enabled: bool):
+        self.total, self.enabled, self.bar = total, enabled, None
+
+    def __enter__(self):
+        if self.enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="frame", dynamic_ncols=True, file=sys.stderr,
+                            desc="restoring", smoothing=0.1)
+        return self
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
