@@ -35,6 +35,9 @@ class TrackOptions:
     max_misses: int = 4  # frames a face may go undetected before its chain is cut
     ramp: int = 4  # frames over which a face fades in and out at chain ends
     faces: str = "all"  # all | largest | center
+    smooth_space: str = "similarity"  # similarity | points: what the Kalman/RTS smoother runs on
+    point_noise: float = 0.04  # landmark noise the smoother assumes, as a fraction of the face size
+    motion_noise: float = 0.005  # per-frame velocity change it expects (raised locally on fast moves)
 
 
 @dataclass(frozen=True)

@@ -72,24 +72,36 @@ def restore_video(source: str | Path, target: str | Path, options: Options, *, s
     return report
 
 
-def _render_stream(engine: WindowEngine, frames: Iterator[Frame], span: Span, report: RunReport
-                   ) -> Iterator[Frame]:
-    """Yield output frames in order, holding only the frames their windows need."""
+def windowed_chunks(engine: WindowEngine, frames: Iterator[Frame], chunk: int = RENDER_CHUNK
+                    ) -> Iterator[tuple[range, dict[int, Frame]]]:
+    """Yield consecutive chunks of frame numbers with a buffer holding every frame of their windows.
+
+    Only the frames those windows need stay in the buffer, so memory does not grow with video length.
+    When the input ends, the engine learns the exact frame count before the last windows are cut.
+    """
     buffer: dict[int, Frame] = {}
     next_out = 0
     k = engine.radius
+    engine.frame_count = None  # containers can lie about it; known exactly only at the end
     for frame in frames:
         buffer[frame.index] = frame
-        while frame.index >= next_out + RENDER_CHUNK - 1 + k:
-            yield from _render_chunk(engine, buffer, range(next_out, next_out + RENDER_CHUNK), span, report)
-            next_out += RENDER_CHUNK
+        while frame.index >= next_out + chunk - 1 + k:
+            yield range(next_out, next_out + chunk), buffer
+            next_out += chunk
             for old in [i for i in buffer if i < next_out - k]:
                 del buffer[old]
-    engine.frame_count = next_out + len([i for i in buffer if i >= next_out])
+    engine.frame_count = max(buffer, default=-1) + 1
     while next_out < engine.frame_count:
-        chunk = range(next_out, min(next_out + RENDER_CHUNK, engine.frame_count))
+        span = range(next_out, min(next_out + chunk, engine.frame_count))
+        yield span, buffer
+        next_out = span.stop
+
+
+def _render_stream(engine: WindowEngine, frames: Iterator[Frame], span: Span, report: RunReport
+                   ) -> Iterator[Frame]:
+    """Yield output frames in order."""
+    for chunk, buffer in windowed_chunks(engine, frames):
         yield from _render_chunk(engine, buffer, chunk, span, report)
-        next_out = chunk.stop
 
 
 def _render_chunk(engine: WindowEngine, buffer: dict[int, Frame], chunk: range, span: Span,

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from gpen_video import colour
-from gpen_video.faces import Detector, TrackedFaces, frame_signature, is_cut, track_window
+from gpen_video.faces import Detections, Detector, TrackedFaces, frame_signature, is_cut, track_window
 from gpen_video.options import Options
 from gpen_video.restore.stage import CropRecipe, FaceStage
 
@@ -109,7 +109,21 @@ class WindowEngine:
             self._restore_crops(ts, rgb)
             return [self._composite(t, frames[t]) for t in ts]
 
+    def analyse(self, ts: Sequence[int], frames: Mapping[int, FrameLike]
+                ) -> list[tuple[Detections, TrackedFaces]]:
+        """Raw detections and smoothed tracks for ``ts``, without restoring anything."""
+        with self._lock:
+            rgb = _RGBCache(self, frames)
+            self._detect(sorted({s for t in ts for s in self._track_window(t)}), rgb)
+            return [(self._detections[t], self._track(t)) for t in ts]
+
     # -- per-frame analysis -------------------------------------------------------------------------
+
+    def _track_window(self, t: int) -> range:
+        end = t + self.track_radius + 1
+        if self.frame_count is not None:
+            end = min(end, self.frame_count)
+        return range(max(0, t - self.track_radius), end)
 
     def _near(self, t: int) -> range:
         """Frames whose restored crops the temporal blend at t may use."""
@@ -134,10 +148,8 @@ class WindowEngine:
         if s in self._tracked:
             return self._tracked[s]
         start = time.perf_counter()
-        k = self.track_radius
-        lo = max(0, s - k)
-        hi = s + k + 1 if self.frame_count is None else min(s + k + 1, self.frame_count)
-        frames = range(lo, hi)
+        frames = self._track_window(s)
+        lo = frames.start
         detections = [self._detections[i] for i in frames]
         cuts = [i > 0 and i - 1 in self._signatures and is_cut(self._signatures[i - 1], self._signatures[i])
                 for i in frames]

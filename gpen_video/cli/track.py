@@ -1,0 +1,151 @@
+"""Write the detected faces and their smoothed tracks, frame by frame, for inspection.
+
+The JSON holds, per frame, the raw detections (box, 5 points, score) and the smoothed tracks (id,
+5 points, box, weight) that restoration would use; --overlay draws both onto a copy of the video
+(raw points red, smoothed points and boxes green).
+
+examples:
+  gpen-video track in.mp4 --json tracks.json
+  gpen-video track in.mp4 --json tracks.json --overlay tracks.mp4 --detector retinaface_mobile0.25
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from gpen_video.errors import UsageError
+from gpen_video.options import DetectOptions, EncodeOptions, ModelOptions, Options, TrackOptions
+
+
+def build_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="video file, image-sequence pattern or folder")
+    parser.add_argument("--json", metavar="OUT", help="write detections and tracks here")
+    parser.add_argument("--overlay", metavar="OUT", help="write a copy of the video with the tracks drawn")
+    parser.add_argument("--detector", choices=["retinaface_resnet50", "retinaface_mobile0.25"],
+                        default=DetectOptions.detector, help="face detector (default: %(default)s)")
+    parser.add_argument("--weights-dir", metavar="DIR", help="folder holding the detector weights")
+    parser.add_argument("--device", help="torch device (default: cuda when there is one)")
+    parser.add_argument("--faces", choices=["all", "largest", "center"], default=TrackOptions.faces)
+    parser.add_argument("--track-radius", type=int, default=TrackOptions.track_radius, metavar="N",
+                        help="frames each side for landmark smoothing (default: %(default)s)")
+    parser.add_argument("--fps", help="frame rate of image-sequence input")
+    parser.add_argument("-y", "--overwrite", action="store_true", help="replace existing outputs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fractions import Fraction
+
+    from gpen_video.io import open_video
+    from gpen_video.pipeline import windowed_chunks
+    from gpen_video.window import WindowEngine
+
+    if not args.json and not args.overlay:
+        raise UsageError("nothing to write: give --json OUT and/or --overlay OUT")
+    if args.json and Path(args.json).exists() and not args.overwrite:
+        raise UsageError(f"{args.json} exists (pass -y to replace it)")
+    fps = Fraction(args.fps) if args.fps else None
+    options = Options(model=ModelOptions(weights_dir=args.weights_dir, device=args.device),
+                      detect=DetectOptions(detector=args.detector),
+                      track=TrackOptions(faces=args.faces, track_radius=args.track_radius),
+                      encode=EncodeOptions(overwrite=args.overwrite, fps=fps))
+    records = []
+    with open_video(args.input, fps=fps) as reader:
+        info = reader.info
+        engine = WindowEngine(options, info)
+        drawer = _Overlay(args.overlay, args.input, info, options) if args.overlay else None
+        try:
+            for chunk, buffer in windowed_chunks(engine, reader):
+                for t, (found, tracked) in zip(chunk, engine.analyse(list(chunk), buffer), strict=True):
+                    records.append(_frame_record(buffer[t], found, tracked))
+                    if drawer:
+                        drawer.write(buffer[t], found, tracked)
+        except BaseException:
+            if drawer:
+                drawer.abort()
+            raise
+        if drawer:
+            drawer.close()
+    if args.json:
+        _write_json(Path(args.json), {"input": str(args.input), "width": info.width, "height": info.height,
+                                      "frames": records})
+    return 0
+
+
+def _frame_record(frame, found, tracked) -> dict:
+    seconds = float(frame.pts * frame.time_base) if frame.pts is not None else None
+    return {
+        "index": frame.index, "pts": frame.pts, "time": seconds,
+        "detections": [{"box": _round(b), "points": _round(p), "score": round(float(s), 4)}
+                       for b, p, s in zip(found.boxes_xyxy, found.points, found.scores, strict=True)],
+        "tracks": [{"id": int(i), "points": _round(p), "box": _round(b), "weight": round(float(w), 4),
+                    "detection": int(d)}
+                   for i, p, b, w, d in zip(tracked.track_id, tracked.points, tracked.boxes_xyxy,
+                                            tracked.weights, tracked.det_index, strict=True)],
+    }
+
+
+def _round(array) -> list:
+    return [_round(a) for a in array] if getattr(array, "ndim", 0) > 1 else [round(float(v), 2) for v in array]
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write beside the target and rename, so a half-written file never carries the name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as stream:
+            json.dump(data, stream, indent=1)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class _Overlay:
+    """Draws detections and tracks onto frames and writes them in the input's own format."""
+
+    def __init__(self, target: str, source: str, info, options: Options):
+        from gpen_video.io import open_writer
+
+        self.info = info
+        self.writer = open_writer(target, info, options.encode, source=source)
+        self.writer.__enter__()
+
+    def write(self, frame, found, tracked) -> None:
+        import cv2
+        import numpy as np
+        import torch
+
+        from gpen_video import colour
+
+        planes = [torch.from_numpy(np.ascontiguousarray(p)) for p in frame.planes]
+        rgb = colour.planes_to_rgb(planes, self.info.layout, self.info.matrix, self.info.range)
+        image = np.ascontiguousarray((rgb.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
+        for points in found.points:
+            for x, y in points:
+                cv2.circle(image, (round(x), round(y)), 2, (255, 0, 0), -1)
+        for track_id, points, box in zip(tracked.track_id, tracked.points, tracked.boxes_xyxy, strict=True):
+            x0, y0, x1, y1 = (round(float(v)) for v in box)
+            cv2.rectangle(image, (x0, y0), (x1, y1), (0, 255, 0), 1)
+            cv2.putText(image, str(int(track_id)), (x0, max(10, y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                        (0, 255, 0), 1)
+            for x, y in points:
+                cv2.circle(image, (round(x), round(y)), 2, (0, 255, 0), 1)
+        drawn = torch.from_numpy(image).permute(2, 0, 1).float() / 255
+        codes = colour.rgb_to_planes(drawn, self.info.layout, self.info.matrix, self.info.range)
+        out = tuple(colour.quantise(c, self.info.layout.bit_depth).numpy().astype(p.dtype)
+                    for c, p in zip(codes, frame.planes, strict=False))
+        out += tuple(frame.planes[len(out):])  # alpha passes through
+        from dataclasses import replace
+
+        self.writer.write(replace(frame, planes=out))
+
+    def close(self) -> None:
+        self.writer.__exit__(None, None, None)
+
+    def abort(self) -> None:
+        self.writer.abort()
