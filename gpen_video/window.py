@@ -21,9 +21,14 @@ import numpy as np
 import torch
 
 from gpen_video import colour
-from gpen_video.faces import Detections, Detector, TrackedFaces, frame_signature, is_cut, track_window
+from gpen_video.faces import Detections, Detector, TrackedFaces, frame_signatures, is_cut, track_window
 from gpen_video.options import Options
 from gpen_video.restore.stage import CropRecipe, FaceStage
+
+
+# Frames per detector batch. Batches are padded to this size: a convolution's result for one frame can
+# differ in the last bit with the batch size, and rule 1 wants the same pixels in any request order.
+DETECT_BATCH = 4
 
 
 class VideoFormat(Protocol):
@@ -133,15 +138,17 @@ class WindowEngine:
         return range(max(0, t - self.blend_radius), end)
 
     def _detect(self, indices: Sequence[int], rgb: _RGBCache) -> None:
+        """Detections and scene-cut signatures for frames that lack them, in padded fixed-size batches."""
         missing = [s for s in indices if s not in self._detections]
         start = time.perf_counter()
-        for chunk in _chunks(missing, self.detector.batch_size):
+        for chunk in _chunks(missing, DETECT_BATCH):
             batch = torch.stack([rgb[s] for s in chunk])
-            for s, found in zip(chunk, self.detector.detect(batch), strict=True):
-                self._detections.put(s, found)
-        for s in indices:
-            if s not in self._signatures:
-                self._signatures.put(s, frame_signature(rgb[s]))
+            signatures = frame_signatures(batch)
+            padded = torch.cat([batch, batch.new_zeros((DETECT_BATCH - len(chunk), *batch.shape[1:]))])
+            found = self.detector.detect(padded)
+            for i, s in enumerate(chunk):
+                self._detections.put(s, found[i])
+                self._signatures.put(s, signatures[i])
         self.times.add("detect", time.perf_counter() - start)
 
     def _track(self, s: int) -> TrackedFaces:
@@ -195,19 +202,16 @@ class WindowEngine:
                         wanted[recipe.key] = recipe
         if not wanted:
             return
-        recipes = list(wanted.values())
         start = time.perf_counter()
         by_frame = defaultdict(list)
-        for recipe in recipes:
+        for recipe in wanted.values():
             by_frame[recipe.frame].append(recipe)
-        for frame, group in sorted(by_frame.items()):
-            for recipe, crop in zip(group, self.faces.align(rgb[frame], group), strict=True):
-                recipe.source = crop
+        aligned = [r for frame, group in sorted(by_frame.items()) for r in self.faces.align(rgb[frame], group)]
         self.times.add("align", time.perf_counter() - start)
         start = time.perf_counter()
-        restored = self.faces.restore(torch.stack([r.source for r in recipes]))
+        restored = self.faces.restore(torch.stack([r.source for r in aligned]))
         self.times.add("restore", time.perf_counter() - start)
-        for recipe, crop in zip(recipes, restored, strict=True):
+        for recipe, crop in zip(aligned, restored, strict=True):
             if recipe.frame not in self._crops:
                 self._crops.put(recipe.frame, {})
             self._crops[recipe.frame][recipe.key] = replace(recipe, restored=crop)

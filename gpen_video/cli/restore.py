@@ -81,7 +81,7 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> Options:
     """The Options the flags ask for; flags left out keep the dataclass defaults."""
     parts = {}
-    for cls, title in GROUPS.items():
+    for cls in GROUPS:
         given = {f.name: getattr(args, f.name) for f in fields(cls)
                  if getattr(args, f.name, None) not in (None, False)}
         parts[cls] = cls(**given)
@@ -91,7 +91,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gpen_video.pipeline import Span, restore_video
+    from gpen_video.pipeline import restore_video
 
     options = options_from_args(args)
     span = _span(args)

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 HIST_BINS = 16  # per channel
 THUMB = 16  # thumbnail side, pixels
 HIST_CUT = 0.45  # histogram distance (half L1, 0..1) that alone means a cut
-HIST_WITH_THUMB = 0.2  # histogram distance that means a cut when the thumbnail also changed
-THUMB_CUT = 0.25  # thumbnail change (1 - correlation) that counts as "also changed"
+HIST_WITH_THUMB = 0.12  # histogram distance that means a cut when the thumbnail also changed
+THUMB_CUT = 0.3  # thumbnail change (1 - correlation) that counts as "also changed"
 
 
 def frame_signatures(rgb: torch.Tensor) -> np.ndarray:

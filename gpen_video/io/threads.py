@@ -11,9 +11,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
+
+
 _POLL_S = 0.1
 _END = object()
 
@@ -42,7 +42,7 @@ def _drain(q: queue.Queue) -> None:
             return
 
 
-class Producer(Generic[T]):
+class Producer[T]:
     """Iterate ``make()`` in a worker thread, up to ``depth`` items ahead of the caller."""
 
     def __init__(self, make: Callable[[], Iterator[T]], depth: int = 8, name: str = "gpen-decode") -> None:
@@ -93,7 +93,7 @@ class Producer(Generic[T]):
             _drain(self._queue)
 
 
-class Consumer(Generic[T]):
+class Consumer[T]:
     """Hand items to ``handle`` in a worker thread; ``finish`` runs there after the last one."""
 
     def __init__(

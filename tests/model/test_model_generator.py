@@ -104,7 +104,7 @@ def test_half_precision_survives_a_large_style(golden: Path) -> None:
     """Demodulated convs are blind to the style's scale; the batched form must not overflow fp16 there."""
     state = torch.load(golden / "gpen_mid.pth", weights_only=True)
     for key in [k for k in state if ".conv.modulation." in k and "to_rgb" not in k]:
-        state[key] = state[key] * 3000
+        state[key] = state[key] * 30000
     config = infer_config(state)
     model = GPEN(config).eval()
     model.load_state_dict(state)

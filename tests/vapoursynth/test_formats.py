@@ -6,17 +6,22 @@ import numpy as np
 import pytest
 import vapoursynth as vs
 from conftest import clip_from_planes
-from test_request import Layout
-from vsgpen._formats import check_clip, clip_format, matrix_name, range_name, read_planes
+from vsgpen._formats import check_clip, clip_format, colour_of, read_planes
+
+from gpen_video.io.frames import Layout
+
+YUV = Layout("yuv", 8, (1, 1))
 
 
 @pytest.mark.parametrize(("fmt", "family", "bits", "subsampling", "pix_fmt"), [
     (vs.RGB24, "rgb", 8, (0, 0), "gbrp"),
     (vs.RGB30, "rgb", 10, (0, 0), "gbrp10le"),
+    (vs.RGB42, "rgb", 14, (0, 0), "gbrp14le"),
     (vs.RGB48, "rgb", 16, (0, 0), "gbrp16le"),
     (vs.RGBH, "rgb", 16, (0, 0), "gbrp16le"),
     (vs.RGBS, "rgb", 16, (0, 0), "gbrp16le"),
     (vs.YUV420P8, "yuv", 8, (1, 1), "yuv420p"),
+    (vs.YUV420P9, "yuv", 9, (1, 1), "yuv420p9le"),
     (vs.YUV420P10, "yuv", 10, (1, 1), "yuv420p10le"),
     (vs.YUV422P12, "yuv", 12, (1, 0), "yuv422p12le"),
     (vs.YUV444P16, "yuv", 16, (0, 0), "yuv444p16le"),
@@ -26,7 +31,7 @@ from vsgpen._formats import check_clip, clip_format, matrix_name, range_name, re
 ])
 def test_layout_from_format(fmt, family: str, bits: int, subsampling: tuple, pix_fmt: str) -> None:
     clip = check_clip(vs.core.std.BlankClip(width=40, height=24, format=fmt, length=7))
-    record = clip_format(clip, {}, Layout)
+    record = clip_format(clip, {})
     assert record.layout == Layout(family, bits, subsampling, False, pix_fmt)
     assert (record.width, record.height, record.frame_count) == (40, 24, 7)
     assert record.float_rgb == (clip.format.sample_type == vs.FLOAT)
@@ -34,47 +39,54 @@ def test_layout_from_format(fmt, family: str, bits: int, subsampling: tuple, pix
 
 @pytest.mark.parametrize(("props", "height", "expected"), [
     ({"_Matrix": 1}, 480, "bt709"),
-    ({"_Matrix": 5}, 1080, "bt470bg"),
-    ({"_Matrix": 6}, 1080, "smpte170m"),
+    ({"_Matrix": 5}, 1080, "bt601"),
+    ({"_Matrix": 6}, 1080, "bt601"),
     ({"_Matrix": 9}, 480, "bt2020nc"),
-    ({"_Matrix": 2}, 1080, "bt709"),  # unspecified: by height, as gpen_video.colour resolves it
+    ({"_Matrix": 2}, 1080, "bt709"),  # unspecified: by height, as the CLI guesses for untagged files
     ({"_Matrix": 2}, 576, "bt601"),
     ({}, 720, "bt709"),
     ({}, 512, "bt601"),
 ])
 def test_matrix_from_props(props: dict, height: int, expected: str) -> None:
-    assert matrix_name(props, 16, height) == expected
+    assert colour_of(props, YUV, height)[0] == expected
 
 
-@pytest.mark.parametrize("code", [0, 8, 14])
+@pytest.mark.parametrize("code", [8, 12, 14])
 def test_matrices_the_engine_cannot_read_are_errors_for_yuv_only(code: int) -> None:
-    with pytest.raises(vs.Error, match="gpen: unsupported _Matrix"):
-        matrix_name({"_Matrix": code}, 16, 16, "yuv")
-    assert matrix_name({"_Matrix": code}, 16, 16, "rgb") == "bt601"
+    with pytest.raises(vs.Error, match=f"gpen: unsupported _Matrix {code}"):
+        colour_of({"_Matrix": code}, YUV, 16)
+    assert colour_of({"_Matrix": code}, Layout("rgb", 8), 16) == ("rgb", "pc")
 
 
-def test_range_from_props() -> None:
-    assert range_name({"_Range": 1}, "yuv") == "pc"  # R81: H.273's full-range flag
-    assert range_name({"_Range": 0}, "rgb") == "tv"
-    assert range_name({"_ColorRange": 0}, "yuv") == "pc"  # older cores: 0 = full
-    assert range_name({"_ColorRange": 1}, "yuv") == "tv"
-    assert range_name({}, "yuv") == range_name({}, "gray") == "tv"
-    assert range_name({}, "rgb") == "pc"
-    with pytest.raises(vs.Error, match="_Range 3"):
-        range_name({"_Range": 3}, "yuv")
+@pytest.mark.parametrize(("props", "layout", "expected"), [
+    ({"_Range": 1}, YUV, "pc"),  # R81: H.273's full-range flag
+    ({"_Range": 0}, Layout("rgb", 8), "tv"),
+    ({"_ColorRange": 0}, YUV, "pc"),  # older cores: 0 = full
+    ({"_ColorRange": 1}, YUV, "tv"),
+    ({}, YUV, "tv"),  # untagged: as the CLI decides for untagged files
+    ({}, Layout("gray", 8), "pc"),
+    ({}, Layout("rgb", 16), "pc"),
+])
+def test_range_from_props(props: dict, layout: Layout, expected: str) -> None:
+    assert colour_of(props, layout, 16)[1] == expected
+
+
+def test_bad_range_value_is_an_error() -> None:
+    with pytest.raises(vs.Error, match="gpen: unsupported _Range 3"):
+        colour_of({"_Range": 3}, YUV, 16)
 
 
 def test_range_tags_as_r81_stores_them() -> None:
     clip = vs.core.std.BlankClip(width=8, height=8, format=vs.YUV420P8, length=1)
     full = clip.resize.Point(range_s="full", range_in_s="limited").get_frame(0).props
     limited = clip.resize.Point(range_s="limited", range_in_s="full").get_frame(0).props
-    assert (range_name(full, "yuv"), range_name(limited, "yuv")) == ("pc", "tv")
+    assert (colour_of(full, YUV, 8)[1], colour_of(limited, YUV, 8)[1]) == ("pc", "tv")
 
 
 def test_props_of_the_first_frame_set_the_format() -> None:
     clip = vs.core.std.BlankClip(width=64, height=48, format=vs.YUV420P10, length=2)
     clip = clip.std.SetFrameProps(_Matrix=9, _Range=vs.RANGE_FULL)
-    record = clip_format(clip, clip.get_frame(0).props, Layout)
+    record = clip_format(clip, clip.get_frame(0).props)
     assert (record.matrix, record.range) == ("bt2020nc", "pc")
 
 

@@ -18,15 +18,6 @@ from vsgpen._formats import ClipFormat, clip_format
 from vsgpen._request import restore_clip, shifted
 
 
-@dataclass(frozen=True)
-class Layout:
-    family: str
-    bit_depth: int
-    subsampling: tuple[int, int]
-    has_alpha: bool
-    pix_fmt: str
-
-
 class MeanEngine:
     """Output t = the mean of the window's frames; frames where ``keep(t)`` come back untouched."""
 
@@ -73,7 +64,7 @@ def _expected(frames, radius: int, t: int) -> tuple[np.ndarray, ...]:
 def _filter(frames, radius: int, fmt=vs.YUV420P10, **engine_args):
     clip = clip_from_planes(frames, fmt)
     engine = MeanEngine(radius, len(frames), **engine_args)
-    return restore_clip(clip, engine, clip_format(clip, {}, Layout)), engine
+    return restore_clip(clip, engine, clip_format(clip, {})), engine
 
 
 @pytest.mark.parametrize("count", [1, 3, 10])
@@ -115,7 +106,7 @@ def test_shuffled_and_concurrent_requests_match_sequential(set_threads) -> None:
 def test_untouched_frames_are_the_source_frames() -> None:
     frames = _frames(5, fmt=vs.YUV444P16, seed=2)
     clip = clip_from_planes(frames, vs.YUV444P16, {"Marker": 7})
-    out = restore_clip(clip, MeanEngine(2, 5, keep=lambda t: t % 2 == 0), clip_format(clip, {}, Layout))
+    out = restore_clip(clip, MeanEngine(2, 5, keep=lambda t: t % 2 == 0), clip_format(clip, {}))
     assert out.format.id == clip.format.id and out.num_frames == 5
     for n in (0, 2, 4):
         assert planes_equal(clip_planes(out, n), frames[n])
@@ -127,7 +118,7 @@ def test_float_rgb_keeps_untouched_samples_exactly() -> None:
     frames = [tuple(rng.uniform(-0.2, 1.3, (12, 16)).astype(np.float32) for _ in range(3)) for _ in range(3)]
     frames[1][0][0, 0] = np.nan
     clip = clip_from_planes(frames, vs.RGBS)
-    fmt = clip_format(clip, {}, Layout)
+    fmt = clip_format(clip, {})
     assert isinstance(fmt, ClipFormat) and fmt.float_rgb and fmt.layout.bit_depth == 16
 
     class Square(MeanEngine):
@@ -157,7 +148,7 @@ def test_retagged_frame_in_a_window_is_an_error() -> None:
     frames = _frames(6, seed=4)
     clip = clip_from_planes(frames, vs.YUV420P10)
     retagged = clip[:3] + clip[3].std.SetFrameProps(_Matrix=1) + clip[4:]
-    out = restore_clip(retagged, MeanEngine(1, 6), clip_format(retagged, {}, Layout))
+    out = restore_clip(retagged, MeanEngine(1, 6), clip_format(retagged, {}))
     clip_planes(out, 0)  # window 0..1 is all untagged
     with pytest.raises(vs.Error, match="frame 3 is tagged bt709/tv but frame 0"):
         clip_planes(out, 2)

@@ -76,7 +76,7 @@ def gpen(
 
 def _build(clip: vs.VideoNode, options: Options, **parts: Any) -> vs.VideoNode:
     """The filter for a checked clip; ``parts`` (``model=``, ``detector=``) go to the engine as they are."""
-    fmt = clip_format(clip, clip.get_frame(0).props, _layout_type())
+    fmt = clip_format(clip, clip.get_frame(0).props)
     return restore_clip(clip, _engine(options, fmt, **parts), fmt)
 
 
@@ -90,9 +90,3 @@ def _engine(options: Options, fmt: ClipFormat, **parts: Any):
             return WindowEngine(options, fmt, **parts)
     except GpenVideoError as error:
         raise vs.Error(f"gpen: {error}") from error
-
-
-def _layout_type() -> type:
-    from gpen_video.io import Layout
-
-    return Layout

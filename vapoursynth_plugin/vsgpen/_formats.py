@@ -9,7 +9,7 @@ planes: pixels outside the face masks come back bit for bit. Float RGB (RGBH, RG
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -17,14 +17,13 @@ import numpy as np
 import vapoursynth as vs
 
 from gpen_video import colour
+from gpen_video.io.formats import planar_format
+from gpen_video.io.frames import ColourTags, Layout
+from gpen_video.io.tags import RANGE_PC, RANGE_TV, effective_matrix, effective_range
 
-ENGINE_BITS = (8, 10, 12, 16)  # the bit depths the engine's planes may have
 _FLOAT_CODE_MAX = 65535  # float RGB travels as 16-bit codes
-
-# VapourSynth _Matrix codes (ITU-T H.273) -> the names gpen_video.colour takes (FFmpeg's spelling)
-_MATRICES = {1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc", 10: "bt2020c"}
-_MATRIX_UNSPECIFIED = 2
-_CHROMA_NAMES = {(0, 0): "444", (1, 0): "422", (1, 1): "420", (0, 1): "440", (2, 0): "411", (2, 2): "410"}
+_FAMILIES = {vs.YUV: "yuv", vs.RGB: "rgb", vs.GRAY: "gray"}
+_MATRIX_UNSPECIFIED = 2  # _Matrix codes are H.273's, as FFmpeg's colorspace values are
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class ClipFormat:
 
     width: int
     height: int
-    layout: Any  # gpen_video's Layout
+    layout: Layout
     matrix: str
     range: str
     frame_count: int
@@ -44,95 +43,79 @@ def check_clip(clip: object) -> vs.VideoNode:
     """The clip itself if the engine can take it, else a vs.Error that says what to convert to."""
     if not isinstance(clip, vs.VideoNode):
         raise vs.Error(f"gpen: clip must be a VideoNode, not {type(clip).__name__}")
-    fmt = clip.format
-    if fmt is None or fmt.id == vs.NONE:
+    if clip.format is None or clip.format.id == vs.NONE:
         raise vs.Error("gpen: clips with a variable format are not supported; "
                        "convert every frame to one format first (e.g. core.resize.Bicubic(clip, format=...))")
     if clip.width == 0 or clip.height == 0:
         raise vs.Error("gpen: clips with a variable frame size are not supported; resize to one size first")
-    if fmt.color_family not in (vs.YUV, vs.RGB, vs.GRAY):
-        raise vs.Error(f"gpen: unsupported colour family {fmt.color_family.name}")
-    if fmt.sample_type == vs.FLOAT:
-        if fmt.color_family != vs.RGB:
-            raise vs.Error(f"gpen: float {fmt.color_family.name} clips are not supported ({fmt.name}); "
-                           "use RGBH/RGBS or an integer YUV/GRAY format")
-    elif fmt.bits_per_sample not in ENGINE_BITS:
-        raise vs.Error(f"gpen: {fmt.bits_per_sample}-bit clips are not supported ({fmt.name}); "
-                       "use 8, 10, 12 or 16 bits (e.g. core.resize.Point(clip, format=vs.YUV420P10))")
-    if fmt.color_family == vs.YUV and (fmt.subsampling_w, fmt.subsampling_h) not in _CHROMA_NAMES:
-        raise vs.Error(f"gpen: unsupported chroma subsampling of {fmt.name}")
+    clip_layout(clip.format)
     return clip
 
 
-def clip_format(clip: vs.VideoNode, props: Mapping[str, Any], layout_type: type) -> ClipFormat:
-    """The format record for a checked clip; ``props`` are those of a frame (matrix and range)."""
-    fmt = clip.format
-    float_rgb = fmt.sample_type == vs.FLOAT
-    family = {vs.YUV: "yuv", vs.RGB: "rgb", vs.GRAY: "gray"}[fmt.color_family]
-    bits = 16 if float_rgb else fmt.bits_per_sample
-    subsampling = (fmt.subsampling_w, fmt.subsampling_h)
-    layout = layout_type(family=family, bit_depth=bits, subsampling=subsampling, has_alpha=False,
-                         pix_fmt=_pix_fmt(family, bits, subsampling))
-    return ClipFormat(width=clip.width, height=clip.height, layout=layout,
-                      matrix=matrix_name(props, clip.width, clip.height, family),
-                      range=range_name(props, family), frame_count=clip.num_frames, float_rgb=float_rgb)
-
-
-def _pix_fmt(family: str, bits: int, subsampling: tuple[int, int]) -> str:
-    """The FFmpeg name of the equivalent planar format (the planes themselves are always R,G,B order)."""
-    depth = "" if bits == 8 else f"{bits}le"
-    if family == "gray":
-        return f"gray{depth}"
-    if family == "rgb":
-        return f"gbrp{depth}"
-    return f"yuv{_CHROMA_NAMES[subsampling]}p{depth}"
-
-
-def matrix_name(props: Mapping[str, Any], width: int, height: int, family: str = "yuv") -> str:
-    """The YUV matrix from ``_Matrix``; unspecified or absent is resolved from the size as the CLI does.
-
-    RGB and GRAY frames need no matrix (gray is luma only), so any tag is accepted there.
-    """
-    code = int(props.get("_Matrix", _MATRIX_UNSPECIFIED))
-    if code in _MATRICES:
-        return _MATRICES[code]
-    if code == _MATRIX_UNSPECIFIED or family != "yuv":
-        return colour.resolve_matrix(None, height)
+def clip_layout(fmt: vs.VideoFormat) -> Layout:
+    """The engine's Layout for a VapourSynth format (float RGB as 16-bit codes), else a vs.Error."""
+    if fmt.color_family not in _FAMILIES:
+        raise vs.Error(f"gpen: unsupported colour family {fmt.color_family.name}")
+    if fmt.sample_type == vs.FLOAT and fmt.color_family != vs.RGB:
+        raise vs.Error(f"gpen: float {fmt.color_family.name} clips are not supported ({fmt.name}); "
+                       "use RGBH/RGBS or an integer YUV/GRAY format")
+    if fmt.sample_type == vs.INTEGER and not 8 <= fmt.bits_per_sample <= 16:
+        raise vs.Error(f"gpen: {fmt.bits_per_sample}-bit clips are not supported ({fmt.name}); use 8 to 16 bits")
+    bits = 16 if fmt.sample_type == vs.FLOAT else fmt.bits_per_sample
     try:
-        name = vs.MatrixCoefficients(code).name
-    except ValueError:
-        name = str(code)
-    raise vs.Error(f"gpen: unsupported _Matrix {name}; tag or convert the clip to bt709, bt601 (470bg/170m), "
-                   "bt2020nc, fcc or 240m (e.g. core.resize.Bicubic(clip, matrix_s='709', matrix_in_s=...))")
+        layout = Layout(_FAMILIES[fmt.color_family], bits, (fmt.subsampling_w, fmt.subsampling_h))
+        return replace(layout, pix_fmt=planar_format(layout))
+    except (ValueError, KeyError):
+        raise vs.Error(f"gpen: unsupported chroma subsampling of {fmt.name}; "
+                       "use 4:2:0, 4:2:2, 4:4:4, 4:4:0, 4:1:1 or 4:1:0") from None
 
 
-def range_name(props: Mapping[str, Any], family: str) -> str:
-    """``"pc"`` (full) or ``"tv"`` (limited) from the range prop; absent: limited YUV/GRAY, full RGB.
+def clip_format(clip: vs.VideoNode, props: Mapping[str, Any]) -> ClipFormat:
+    """The format record for a checked clip; ``props`` (a frame's) give the matrix and range."""
+    layout = clip_layout(clip.format)
+    matrix, range_ = colour_of(props, layout, clip.height)
+    return ClipFormat(width=clip.width, height=clip.height, layout=layout, matrix=matrix, range=range_,
+                      frame_count=clip.num_frames, float_rgb=clip.format.sample_type == vs.FLOAT)
+
+
+def colour_of(props: Mapping[str, Any], layout: Layout, height: int) -> tuple[str, str]:
+    """(matrix, range) to convert with, decided from the props exactly as the CLI decides from tags.
+
+    ``_Matrix`` codes are FFmpeg's colorspace values, so ``io.tags`` gives the same answer for the
+    same source (untagged: bt709 from 720 lines up, else bt601; limited YUV, full RGB and GRAY). A
+    YUV matrix the colour conversion does not know is an error here rather than a silent guess.
+    """
+    tags = ColourTags(colorspace=int(props.get("_Matrix", _MATRIX_UNSPECIFIED)), color_range=_range_tag(props))
+    matrix = effective_matrix(tags, layout, height)
+    if layout.family == "yuv" and colour.resolve_matrix(matrix, height) != matrix:
+        raise vs.Error(f"gpen: unsupported _Matrix {tags.colorspace} ({matrix}); tag or convert the clip to "
+                       "bt709, bt601 (470bg/170m), bt2020nc, fcc or 240m "
+                       "(e.g. core.resize.Bicubic(clip, matrix_s='709'))")
+    return matrix, effective_range(tags, layout)
+
+
+def _range_tag(props: Mapping[str, Any]) -> int:
+    """FFmpeg's color_range (1 tv, 2 pc, 0 unspecified) from the frame's range prop.
 
     R81 replaced ``_ColorRange`` (0 = full, 1 = limited) with ``_Range``, which counts the other way
     round (H.273's full-range flag: 1 = full); R81 stores an old-style tag as ``_Range`` and answers
     reads of ``_ColorRange`` with the ``_Range`` value, so ``_Range`` is read first and never mixed up.
     """
     if "_Range" in props:
-        full = _flag(props["_Range"], "_Range", full_is=1)
+        prop, full_is = "_Range", 1
     elif "_ColorRange" in props:  # cores before R81
-        full = _flag(props["_ColorRange"], "_ColorRange", full_is=0)
+        prop, full_is = "_ColorRange", 0
     else:
-        full = family == "rgb"
-    return "pc" if full else "tv"
-
-
-def _flag(value: Any, prop: str, full_is: int) -> bool:
-    if int(value) not in (0, 1):
-        raise vs.Error(f"gpen: unsupported {prop} {int(value)}; expected {full_is} (full) or "
-                       f"{1 - full_is} (limited)")
-    return int(value) == full_is
+        return 0
+    value = int(props[prop])
+    if value not in (0, 1):
+        raise vs.Error(f"gpen: unsupported {prop} {value}; expected {full_is} (full) or {1 - full_is} (limited)")
+    return RANGE_PC if value == full_is else RANGE_TV
 
 
 def check_props(props: Mapping[str, Any], fmt: ClipFormat, index: int) -> None:
     """Every frame must carry the matrix and range the engine was set up with (those of frame 0)."""
-    family = fmt.layout.family
-    found = (matrix_name(props, fmt.width, fmt.height, family), range_name(props, family))
+    found = colour_of(props, fmt.layout, fmt.height)
     if found != (fmt.matrix, fmt.range):
         raise vs.Error(f"gpen: frame {index} is tagged {found[0]}/{found[1]} but frame 0 {fmt.matrix}/"
                        f"{fmt.range}; the matrix and range must not change within a clip "

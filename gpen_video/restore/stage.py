@@ -1,0 +1,113 @@
+"""The restoration stage as the window engine uses it: align -> GPEN -> temporal blend -> composite.
+
+It holds what is loaded once (the network, the template, the mask) and turns the engine's crop
+recipes into batched tensor calls; the per-pixel work stays on the device (rule 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from gpen_video.options import Options
+from gpen_video.restore.align import similarity_transforms, template, warp_crops
+from gpen_video.restore.blend import temporal_blend
+from gpen_video.restore.composite import composite
+from gpen_video.restore.mask import face_mask
+from gpen_video.restore.runner import FaceRestorer
+
+
+@dataclass(frozen=True)
+class CropRecipe:
+    """One face on one frame: where its aligned crop comes from, and once made, the crops themselves.
+
+    ``points`` (5, 2) px are the smoothed landmarks of frame ``frame``'s own window, so a recipe (and
+    the crop made from it) depends only on that window, whichever frame asks for it.
+    """
+
+    frame: int
+    det: int  # index into the frame's detections; -1 for a face bridged by prediction
+    points: np.ndarray
+    face: int  # index into the frame's TrackedFaces
+    affine: torch.Tensor | None = None  # (2, 3) frame px -> crop px
+    source: torch.Tensor | None = None  # (3, S, S) aligned input crop in [0, 1]
+    restored: torch.Tensor | None = None  # (3, S, S) GPEN output in [0, 1]
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.frame, self.det) if self.det >= 0 else (self.frame, -1 - self.face)
+
+
+class FaceStage:
+    """Align, restore, blend and paste faces for the window engine."""
+
+    def __init__(self, options: Options, *, model: torch.nn.Module | None = None,
+                 device: torch.device | str = "cpu"):
+        self.options = options
+        self.device = torch.device(device)
+        self._model = model
+        self._restorer: FaceRestorer | None = None
+
+    @property
+    def restorer(self) -> FaceRestorer:
+        """The GPEN runner; the checkpoint is loaded on first use, so tracking alone never loads it."""
+        if self._restorer is None:
+            model = self._model if self._model is not None else self._load_model()
+            self._restorer = FaceRestorer(model, self.options.model.batch_size)
+            self._crop_size = int(model.size)
+            self.template = template(self.options.restore.template, self.device)
+            self.mask = face_mask(self._crop_size, self.device)
+        return self._restorer
+
+    @property
+    def crop_size(self) -> int:
+        """Side of the aligned crops: the network's input size."""
+        self.restorer  # noqa: B018 - loads the network, which fixes the size
+        return self._crop_size
+
+    def _load_model(self) -> torch.nn.Module:
+        from gpen_video.model import load_gpen
+
+        model = self.options.model
+        network = load_gpen(model.model, device=self.device, dtype=model.dtype, weights_dir=model.weights_dir)
+        return torch.compile(network) if model.compile else network
+
+    def align(self, rgb: torch.Tensor, recipes: Sequence[CropRecipe]) -> list[CropRecipe]:
+        """Aligned crops of one frame's faces, batched in one warp; returns recipes with source set."""
+        size = self.crop_size
+        points = torch.as_tensor(np.stack([r.points for r in recipes]), dtype=torch.float32, device=self.device)
+        affines = similarity_transforms(points, self.template, size)
+        index = torch.zeros(len(recipes), dtype=torch.long, device=self.device)
+        crops = warp_crops(rgb[None], index, affines, size)
+        return [_with(r, affine=a, source=c) for r, a, c in zip(recipes, affines, crops, strict=True)]
+
+    def restore(self, crops: torch.Tensor) -> torch.Tensor:
+        """GPEN on (N, 3, S, S) crops in [0, 1], in fixed-size batches (see FaceRestorer)."""
+        return self.restorer.restore(crops)
+
+    def blend(self, rows: Sequence[Sequence[CropRecipe | None]]) -> torch.Tensor:
+        """One blended crop per face from its row of neighbours (t in the middle, None = missing)."""
+        size = self.crop_size
+        empty = torch.zeros((3, size, size), device=self.device)
+        restored = torch.stack([torch.stack([r.restored if r else empty for r in row]) for row in rows])
+        source = torch.stack([torch.stack([r.source if r else empty for r in row]) for row in rows])
+        valid = torch.tensor([[r is not None for r in row] for row in rows], device=self.device)
+        return temporal_blend(restored, source, valid, self.options.restore.temporal)
+
+    def composite(self, planes: Sequence[np.ndarray], video: Any, current: Sequence[CropRecipe],
+                  crops: torch.Tensor, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Paste the faces into one frame's planes; pixels outside every mask keep their codes."""
+        tensors = [torch.from_numpy(np.ascontiguousarray(p)).to(self.device) for p in planes]
+        affines = torch.stack([r.affine for r in current])
+        strength = torch.as_tensor(weights, dtype=torch.float32) * self.options.restore.strength
+        out = composite(tensors, video.layout, video.matrix, video.range, crops, affines, strength, self.mask)
+        return tuple(o.cpu().numpy().astype(p.dtype, copy=False) if o is not t else p
+                     for o, t, p in zip(out, tensors, planes, strict=True))
+
+
+def _with(recipe: CropRecipe, **changes: Any) -> CropRecipe:
+    return replace(recipe, **changes)
