@@ -63,9 +63,7 @@ class Detector:
     shorter side is at least ``min_face`` full-frame pixels.
     """
 
-    def __init__(
-        self, name: str, weights_dir: str | Path, device: str | torch.device, options: DetectOptions
-    ) -> None:
+    def __init__(self, name: str, weights_dir: str | Path, device: str | torch.device, options: DetectOptions) -> None:
         if options.detect_size < 32:
             raise UsageError(f"detect_size must be at least 32, got {options.detect_size}")
         self.name = name

@@ -17,7 +17,7 @@ from scipy.optimize import linear_sum_assignment
 
 from gpen_video.faces.records import Detections
 
-MAX_POINT_DIST = 0.6  # mean landmark distance / face size above which two faces never link
+MAX_POINT_DIST = 1.0  # mean landmark distance / face size (after prediction) above which faces never link
 MIN_SIZE_RATIO = 0.6  # face sizes of linked detections differ by at most this factor
 _NO_LINK = 1e6
 

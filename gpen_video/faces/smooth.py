@@ -91,12 +91,14 @@ def _local_excess(residual: np.ndarray, groups: list[slice], r_var: float) -> np
     """(L, n_groups): mean-square residual near each frame over ADAPT_LEVEL * r_var, NaN rows ignored."""
     n = len(residual)
     out = np.zeros((n, len(groups)))
+    seen = ~np.isnan(residual[:, 0])
     for gi, g in enumerate(groups):
-        sq = np.nanmean(residual[:, g] ** 2, axis=1) / r_var
+        sq = np.zeros(n)
+        sq[seen] = (residual[seen, g] ** 2).mean(axis=1) / r_var
         for k in range(n):
-            near = sq[max(0, k - ADAPT_RADIUS) : k + ADAPT_RADIUS + 1]
-            near = near[~np.isnan(near)]
-            out[k, gi] = near.mean() / ADAPT_LEVEL if len(near) else 0.0
+            near = slice(max(0, k - ADAPT_RADIUS), k + ADAPT_RADIUS + 1)
+            count = seen[near].sum()
+            out[k, gi] = sq[near].sum() / count / ADAPT_LEVEL if count else 0.0
     return out
 
 

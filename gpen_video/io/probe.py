@@ -31,10 +31,11 @@ _DURATION_TAG = re.compile(r"^(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 
 @dataclass(frozen=True)
 class Expected:
-    """What the container says about the stream's length: a frame count and/or an end time (s)."""
+    """What the container says about the stream's length: frame count, end time (s), file size."""
 
     frames: int | None
     end: Fraction | None
+    size: int | None = None  # bytes the container says the file has (Matroska's segment size)
 
 
 def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
@@ -147,7 +148,43 @@ def expected_length(stream: av.video.stream.VideoStream) -> Expected:
         if match:
             hours, minutes, seconds = match.groups()
             end = Fraction(int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
-    return Expected(frames=stream.frames or None, end=end)
+    return Expected(frames=stream.frames or None, end=end, size=matroska_size(stream.container.name))
+
+
+_EBML, _SEGMENT = 0x1A45DFA3, 0x18538067
+
+
+def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int, int]:
+    """An EBML variable-length integer at ``at``: (value, position after it)."""
+    first = data[at]
+    length = 9 - first.bit_length()
+    if length > 8 or at + length > len(data):
+        raise ValueError("bad EBML number")
+    value = first if keep_marker else first & ((1 << (8 - length)) - 1)
+    for byte in data[at + 1 : at + length]:
+        value = value << 8 | byte
+    return value, at + length
+
+
+def matroska_size(path: str) -> int | None:
+    """The file size a Matroska/WebM file declares (end of its Segment); None if not one or open-ended."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+        ident, at = _vint(head, 0, keep_marker=True)
+        if ident != _EBML:
+            return None
+        size, at = _vint(head, at, keep_marker=False)
+        ident, at = _vint(head, at + size, keep_marker=True)
+        if ident != _SEGMENT:
+            return None
+        length_at = at
+        size, at = _vint(head, at, keep_marker=False)
+        if size == (1 << (7 * (at - length_at))) - 1:  # all ones: "unknown size" (live recording)
+            return None
+        return at + size
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def probe_file(path: str | os.PathLike[str]) -> VideoInfo:

@@ -188,18 +188,20 @@ def _frame_layout(decoded: av.VideoFrame, index: int, info: VideoInfo) -> Layout
 
 
 def _check_length(info: VideoInfo, expected: Expected, decoded: int, discarded: int, last_end: int | None) -> None:
-    """Raise if the file ended well before the length its container states."""
-    fix = f"(read frames 0 to {decoded} only, e.g. end={decoded}, to use what is there)"
+    """Raise if the file ended before the length its container states (a truncated or damaged copy)."""
+    readable = f"only its first {decoded} frames can be read (read with end={decoded} to use them)"
     if expected.frames is not None and decoded < expected.frames - discarded:
         raise InputError(
-            f"{info.path} ends after {decoded} of the {expected.frames - discarded} frames it lists: "
-            f"the file is truncated or damaged {fix}"
+            f"{info.path} is truncated or damaged: it lists {expected.frames - discarded} frames but {readable}"
         )
+    size = os.path.getsize(info.path)
+    if expected.size is not None and size < expected.size:
+        raise InputError(f"{info.path} is truncated: {size} of its {expected.size} bytes are there and {readable}")
     if expected.end is not None and last_end is not None:
         tolerance = max(Fraction(3, 2) / info.fps, Fraction(1, 20))
         got = last_end * info.time_base
         if got < expected.end - tolerance:
             raise InputError(
-                f"{info.path} ends at {float(got):.3f} s but its container says {float(expected.end):.3f} s: "
-                f"the file is truncated or damaged {fix}"
+                f"{info.path} is truncated or damaged: it should last {float(expected.end):.3f} s but ends at "
+                f"{float(got):.3f} s and {readable}"
             )

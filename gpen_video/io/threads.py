@@ -12,8 +12,6 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-
-
 _POLL_S = 0.1
 _END = object()
 

@@ -47,9 +47,11 @@ def blend_weights(source: torch.Tensor, valid: torch.Tensor, temporal: float,
     reach = max(centre, 1)
     kernel_t = temporal * torch.exp(-(offsets**2) / (2.0 * reach**2))
     kernel_t[centre] = 1.0
-    weights = similar * (kernel_t.view(1, t_len) * valid.to(torch.float32)).view(n, t_len, 1, 1, 1)
+    weights = similar * kernel_t.view(1, t_len, 1, 1, 1)
     weights[:, centre] = 1.0
-    return weights
+    keep = valid.to(device=source.device, dtype=torch.bool).clone()
+    keep[:, centre] = True
+    return torch.where(keep.view(n, t_len, 1, 1, 1), weights, torch.zeros((), device=source.device))
 
 
 def temporal_blend(restored: torch.Tensor, source: torch.Tensor, valid: torch.Tensor, temporal: float,
@@ -58,8 +60,7 @@ def temporal_blend(restored: torch.Tensor, source: torch.Tensor, valid: torch.Te
 
     ``source`` are the aligned input crops of the same faces and frames (the guide); ``valid`` (N, T)
     bool; ``temporal`` in [0, 1] scales the neighbours' weight (0 = per-frame, R_t unchanged).
-    Entries of ``restored``/``source`` where ``valid`` is False are ignored (fill them with anything
-    finite, e.g. zeros).
+    Entries of ``restored``/``source`` where ``valid`` is False are ignored, whatever they hold.
     """
     if restored.shape != source.shape or restored.dim() != 5 or restored.shape[2] != 3:
         raise ValueError(f"restored and source must both be (N,T,3,S,S), got {tuple(restored.shape)}"

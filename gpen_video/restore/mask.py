@@ -3,9 +3,9 @@
 At 512 px: zeros, the square from 26 to 486 filled with ones, then two Gaussian blurs with kernel 101
 and sigma 4 (cv2 semantics, reflect-101 borders). The square is cv2's inclusive rectangle, so it
 reaches one pixel nearer the far edges; kept, to match the reference. Every length scales with the
-crop size so that a 256 or 1024 model gets the same mask relative to the face. Older GPEN releases blurred with sigma 11;
-``sigma`` is a parameter for that reason. Built once per (size, sigma, device, dtype) and cached, since
-compositing asks for it every frame.
+crop size so that a 256 or 1024 model gets the same mask relative to the face. Older GPEN releases
+blurred with sigma 11; ``sigma`` is a parameter for that reason. Built once per (size, sigma, device,
+dtype) and cached, since compositing asks for it every frame.
 """
 
 from __future__ import annotations

@@ -7,20 +7,16 @@ clips; tests that need them skip when it is absent.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 import torch
+from face_data import INTERVIEW, MOBILE_FILE, REPO, WEIGHTS
 
 from gpen_video.options import DetectOptions
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-WEIGHTS = SHARED / "weights"
-MOBILE_FILE = WEIGHTS / "detection_mobilenet0.25_Final.pth"
-INTERVIEW = SHARED / "media" / "face_interview_390x512.mp4"
+
 @pytest.fixture(scope="session")
 def detector():
     if not MOBILE_FILE.is_file():

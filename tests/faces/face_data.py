@@ -5,10 +5,18 @@ A plain module (not conftest) so tests can import it; pytest puts this folder on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from gpen_video.faces.records import Detections
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"  # beside the repository; tests that need it skip without it
+WEIGHTS = SHARED / "weights"
+MOBILE_FILE = WEIGHTS / "detection_mobilenet0.25_Final.pth"
+INTERVIEW = SHARED / "media" / "face_interview_390x512.mp4"
 
 # The astronaut's landmarks per ../shared/weights/README.md.
 ASTRONAUT_POINTS = np.array([[204, 103], [245, 104], [224, 129], [203, 139], [245, 140]], dtype=np.float64)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from gpen_video.errors import UsageError, WeightsNotFoundError
-from gpen_video.model import GPENConfig, entries, get_entry, resolve_weights, weights_folder
-from gpen_video.model import registry
+from gpen_video.model import GPENConfig, entries, get_entry, registry, resolve_weights, weights_folder
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -65,22 +65,48 @@ def planes_equal(a: Planes, b: Planes) -> bool:
 
 def decode_face_video(count: int) -> list[Planes]:
     """The first ``count`` frames of the shared interview clip as yuv420p planes (raw 8-bit codes)."""
-    av = pytest.importorskip("av")
     if not FACE_VIDEO.exists():
         pytest.skip(f"shared media not found: {FACE_VIDEO}")
+    return decode_planes(FACE_VIDEO, count)
+
+
+def decode_planes(path: Path, count: int | None = None) -> list[Planes]:
+    """Frames of an 8-bit planar video file as planes cut out of PyAV's padded plane buffers."""
+    import av
+
     frames = []
-    with av.open(str(FACE_VIDEO)) as container:
+    with av.open(str(path)) as container:
         for frame in container.decode(video=0):
-            planes = []
-            for i, plane in enumerate(frame.planes):
-                h = frame.height if i == 0 else (frame.height + 1) // 2
-                w = frame.width if i == 0 else (frame.width + 1) // 2
-                rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-                planes.append(rows[:h, :w].copy())
-            frames.append(tuple(planes))
+            frames.append(tuple(_plane(frame, i) for i in range(len(frame.planes))))
             if len(frames) == count:
                 break
     return frames
+
+
+def _plane(frame: Any, index: int) -> np.ndarray:
+    plane = frame.planes[index]
+    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return rows[:plane.height, :plane.width].copy()
+
+
+def write_ffv1(path: Path, frames: Sequence[Planes], rate: int = 20) -> Path:
+    """A lossless yuv420p file holding exactly ``frames``, for the CLI and vspipe to read."""
+    import av
+
+    height, width = frames[0][0].shape
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index, planes in enumerate(frames):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            for plane, values in zip(frame.planes, planes, strict=True):
+                padded = np.zeros((plane.height, plane.line_size), np.uint8)
+                padded[:, :plane.width] = values
+                plane.update(padded.tobytes())
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
 
 
 def has_engine_stack() -> bool:
@@ -90,3 +116,13 @@ def has_engine_stack() -> bool:
         return all(importlib.util.find_spec(name) is not None for name in names)
     except ModuleNotFoundError:
         return False
+
+
+def engine_args() -> dict[str, Any]:
+    """gpen() keywords for a small real GPEN and the real mobile detector, on the CPU; skips without them."""
+    if not has_engine_stack():
+        pytest.skip("the window engine is not in this checkout yet")
+    if not (TINY_GPEN.exists() and (DETECTOR_DIR / "detection_mobilenet0.25_Final.pth").exists()):
+        pytest.skip(f"shared golden model or detector weights not found under {SHARED}")
+    return {"model": str(TINY_GPEN), "weights": str(DETECTOR_DIR), "detector": "retinaface_mobile0.25",
+            "device_index": -1}

@@ -23,20 +23,19 @@ class MeanEngine:
 
     def __init__(self, radius: int, count: int, keep=lambda t: False):
         self.radius, self.count, self.keep = radius, count, keep
-        self.windows: list[tuple[int, list[int]]] = []
+        self.calls: list[tuple[list[int], list[int]]] = []  # (ts, frames given) per render
 
     def window(self, t: int) -> range:
         return range(max(0, t - self.radius), min(self.count, t + self.radius + 1))
 
     def render(self, ts: Sequence[int], frames: Mapping[int, object]) -> list[object]:
-        [t] = ts
-        self.windows.append((t, sorted(frames)))
-        if self.keep(t):
-            return [frames[t]]
+        self.calls.append((list(ts), sorted(frames)))
+        return [frames[t] if self.keep(t) else Result(t, self._mean(t, frames)) for t in ts]
+
+    def _mean(self, t: int, frames: Mapping[int, object]) -> tuple[np.ndarray, ...]:
         stack = [np.stack([frames[i].planes[p].astype(np.int64) for i in self.window(t)])
                  for p in range(len(frames[t].planes))]
-        planes = tuple((s.sum(0) // len(s)).astype(frames[t].planes[0].dtype) for s in stack)
-        return [Result(t, planes)]
+        return tuple((s.sum(0) // len(s)).astype(frames[t].planes[0].dtype) for s in stack)
 
 
 @dataclass
@@ -61,10 +60,10 @@ def _expected(frames, radius: int, t: int) -> tuple[np.ndarray, ...]:
                  for p, f in enumerate([frames[t]] * len(frames[t])))
 
 
-def _filter(frames, radius: int, fmt=vs.YUV420P10, **engine_args):
+def _filter(frames, radius: int, fmt=vs.YUV420P10, chunk: int = 8, **engine_args):
     clip = clip_from_planes(frames, fmt)
     engine = MeanEngine(radius, len(frames), **engine_args)
-    return restore_clip(clip, engine, clip_format(clip, {})), engine
+    return restore_clip(clip, engine, clip_format(clip, {}), chunk), engine
 
 
 @pytest.mark.parametrize("count", [1, 3, 10])
@@ -77,13 +76,15 @@ def test_shifted_clamps_at_both_ends(count: int, offset: int) -> None:
         [min(max(n + offset, 0), count - 1) for n in range(count)]
 
 
-@pytest.mark.parametrize("count", [2, 11])
-def test_every_frame_sees_its_window_only(count: int) -> None:
+@pytest.mark.parametrize(("count", "chunk"), [(2, 8), (11, 1), (11, 4), (23, 8)])
+def test_every_frame_sees_its_window_only(count: int, chunk: int) -> None:
     frames = _frames(count)
-    clip, engine = _filter(frames, radius=3)
+    clip, engine = _filter(frames, radius=3, chunk=chunk)
     for n in range(count):
         assert planes_equal(clip_planes(clip, n), _expected(frames, 3, n))
-    assert engine.windows == [(n, list(engine.window(n))) for n in range(count)]
+    # one render per aligned chunk, given exactly the real frames of its outputs' windows
+    chunks = [list(range(a, min(a + chunk, count))) for a in range(0, count, chunk)]
+    assert engine.calls == [(ts, list(range(max(0, ts[0] - 3), min(count, ts[-1] + 4)))) for ts in chunks]
 
 
 def test_shuffled_and_concurrent_requests_match_sequential(set_threads) -> None:
@@ -106,7 +107,7 @@ def test_shuffled_and_concurrent_requests_match_sequential(set_threads) -> None:
 def test_untouched_frames_are_the_source_frames() -> None:
     frames = _frames(5, fmt=vs.YUV444P16, seed=2)
     clip = clip_from_planes(frames, vs.YUV444P16, {"Marker": 7})
-    out = restore_clip(clip, MeanEngine(2, 5, keep=lambda t: t % 2 == 0), clip_format(clip, {}))
+    out = restore_clip(clip, MeanEngine(2, 5, keep=lambda t: t % 2 == 0), clip_format(clip, {}), chunk=2)
     assert out.format.id == clip.format.id and out.num_frames == 5
     for n in (0, 2, 4):
         assert planes_equal(clip_planes(out, n), frames[n])
@@ -122,12 +123,11 @@ def test_float_rgb_keeps_untouched_samples_exactly() -> None:
     assert isinstance(fmt, ClipFormat) and fmt.float_rgb and fmt.layout.bit_depth == 16
 
     class Square(MeanEngine):
-        def render(self, ts, frames):
-            [t] = ts
+        def _mean(self, t, frames):
             planes = tuple(p.copy() for p in frames[t].planes)
             for p in planes:
                 p[4:8, 4:8] = 40000  # the "face": 40000/65535 in float
-            return [Result(t, planes)]
+            return planes
 
     out = restore_clip(clip, Square(1, 3), fmt)
     for n in range(3):
@@ -148,7 +148,7 @@ def test_retagged_frame_in_a_window_is_an_error() -> None:
     frames = _frames(6, seed=4)
     clip = clip_from_planes(frames, vs.YUV420P10)
     retagged = clip[:3] + clip[3].std.SetFrameProps(_Matrix=1) + clip[4:]
-    out = restore_clip(retagged, MeanEngine(1, 6), clip_format(retagged, {}))
-    clip_planes(out, 0)  # window 0..1 is all untagged
+    out = restore_clip(retagged, MeanEngine(1, 6), clip_format(retagged, {}), chunk=2)
+    clip_planes(out, 0)  # windows of chunk 0..1 hold frames 0..2: all untagged
     with pytest.raises(vs.Error, match="frame 3 is tagged bt709/tv but frame 0"):
-        clip_planes(out, 2)
+        clip_planes(out, 5)
