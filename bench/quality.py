@@ -120,7 +120,9 @@ def _variants(base: TrackOptions) -> list[tuple[str, TrackOptions, int]]:
     ]
 
 
-def _tracked(dets: list[Detections], cuts: list[bool], options: TrackOptions, size, passes: int):
+def _tracked(
+    dets: list[Detections], cuts: list[bool], options: TrackOptions, size: tuple[int, int], passes: int
+) -> tuple[np.ndarray, float]:
     """First-face points of every frame with ``passes`` adaptive passes, and the ms per frame."""
     kept = smooth.ADAPT_PASSES
     smooth.ADAPT_PASSES = passes  # a bench-only switch: the library has one fixed rule
@@ -157,8 +159,16 @@ def _interview_rows(detector: Detector, options: TrackOptions) -> list[Row]:
     rows = []
     for label, pts in (("interview raw", raw), ("interview smoothed", smoothed)):
         d2 = pts[2:] - 2 * pts[1:-1] + pts[:-2]
-        jitter = float(np.sqrt(np.nanmean((np.linalg.norm(d2, axis=-1) / iod) ** 2)))
-        rows.append({"track": label, "jitter": jitter, "missing": int(np.isnan(pts[:, 0, 0]).sum())})
+        dev = np.linalg.norm(pts - raw, axis=-1) / iod  # how far smoothing moved the points
+        rows.append(
+            {
+                "track": label,
+                "jitter": float(np.sqrt(np.nanmean((np.linalg.norm(d2, axis=-1) / iod) ** 2))),
+                "rms_from_raw": float(np.sqrt(np.nanmean(dev**2))),
+                "max_from_raw": float(np.nanmax(dev)),
+                "missing": int(np.isnan(pts[:, 0, 0]).sum()),
+            }
+        )
     return rows
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +95,36 @@ def windowed_chunks(engine: WindowEngine, frames: Iterator[Frame], chunk: int = 
         span = range(next_out, min(next_out + chunk, engine.frame_count))
         yield span, buffer
         next_out = span.stop
+
+
+def render_range(engine: WindowEngine, frames: Iterable[Frame], wanted: range, *, span: Span = Span(),
+                 report: RunReport | None = None, chunk: int = RENDER_CHUNK) -> Iterator[Frame]:
+    """Output frames ``wanted`` of a longer video, for one segment of a split run (``gpen_video.scale``).
+
+    ``frames`` are consecutive input frames with their indices in the whole video, from
+    ``wanted.start - K`` (or earlier: those are skipped) to ``wanted.stop - 1 + K``, and
+    ``engine.frame_count`` is the whole video's exact length, so every window is cut exactly as in
+    ``restore_video`` and, by rule 1, each frame comes out as a whole run would write it.
+    """
+    if engine.frame_count is None or not 0 <= wanted.start < wanted.stop <= engine.frame_count:
+        raise ValueError(f"render_range needs the exact frame count and frames inside it, not {wanted}")
+    report = report if report is not None else RunReport()
+    k, buffer, next_out = engine.radius, {}, wanted.start
+    for frame in frames:
+        if frame.index < wanted.start - k:
+            continue
+        buffer[frame.index] = frame
+        while next_out < wanted.stop:
+            part = range(next_out, min(next_out + chunk, wanted.stop))
+            if frame.index < min(part.stop - 1 + k, engine.frame_count - 1):
+                break  # the chunk's windows are not all read yet
+            yield from _render_chunk(engine, buffer, part, span, report)
+            next_out = part.stop
+            for old in [i for i in buffer if i < next_out - k]:
+                del buffer[old]
+        if next_out == wanted.stop:
+            return
+    raise FrameError(f"the input ended before frame {next_out}, which this segment needs")
 
 
 def _render_stream(engine: WindowEngine, frames: Iterator[Frame], span: Span, report: RunReport

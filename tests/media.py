@@ -21,13 +21,14 @@ AUDIO_RATE = 48000
 
 def picture(index: int, width: int, height: int) -> np.ndarray:
     """A (height, width, 3) uint16 RGB picture that moves with ``index``."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    x = np.arange(width, dtype=np.float32)[None, :]
+    y = np.arange(height, dtype=np.float32)[:, None]
     t = index / 10.0
-    r = 0.5 + 0.4 * np.sin(2 * np.pi * (x / width + t / 3))
-    g = 0.5 + 0.4 * np.cos(2 * np.pi * (y / height - t / 5))
+    r = np.broadcast_to(0.5 + 0.4 * np.sin(2 * np.pi * (x / width + t / 3)), (height, width))
+    g = np.broadcast_to(0.5 + 0.4 * np.cos(2 * np.pi * (y / height - t / 5)), (height, width))
     cx, cy = width * (0.3 + 0.4 * ((index * 7) % 10) / 10), height / 2
     disc = ((x - cx) ** 2 + (y - cy) ** 2) < (min(width, height) / 4) ** 2
-    b = np.where(disc, 0.85, 0.2 + 0.3 * x / width)
+    b = np.where(disc, np.float32(0.85), 0.2 + 0.3 * x / width)
     rgb = np.stack([r, g, b], axis=-1)
     return np.round(rgb * 65535).astype(np.uint16)
 
@@ -63,20 +64,22 @@ def make_video(
     metadata: dict[str, str] | None = None,
     audio_codec: str | None = None,
     container_options: dict[str, str] | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
+    chapters: Sequence[tuple[int, int, str]] = (),
 ) -> Path:
     """Write a video; ``audio_tracks`` are language codes (one stereo track each), ``subtitle`` a language.
 
     ``colour`` sets codec-context tags (color_primaries, color_trc, colorspace, color_range);
     ``vfr`` gives irregular timestamps in a 1/1000 time base; ``container_options`` go to the muxer
-    (e.g. ``{"movflags": "faststart"}``).
+    (e.g. ``{"movflags": "faststart"}``); ``attachment`` is (file name, mimetype, data), Matroska only;
+    ``chapters`` are (start ms, end ms, title).
     """
     path = Path(path)
-    width, height = size
     with av.open(str(path), "w", container_options=container_options or {}) as container:
         video = container.add_stream(codec, rate=fps, options={**QUIET.get(codec, {}), **(options or {})})
-        video.width, video.height, video.pix_fmt = width, height, pix_fmt
-        if vfr:
-            video.codec_context.time_base = Fraction(1, 1000)
+        video.width, video.height, video.pix_fmt = size[0], size[1], pix_fmt
+        time_base = Fraction(1, 1000) if vfr else Fraction(1, fps)
+        video.codec_context.time_base = time_base
         for name, value in (colour or {}).items():
             setattr(video.codec_context, name, value)
         if rotation is not None:
@@ -84,23 +87,31 @@ def make_video(
         audio = [_add_audio(container, language, audio_codec) for language in audio_tracks]
         text = _add_subtitle(container, subtitle) if subtitle else None
         container.metadata.update(metadata or {})
+        if attachment is not None:
+            container.add_attachment(*attachment)
+        if chapters:
+            container.set_chapters([{"id": i + 1, "start": a, "end": b, "time_base": Fraction(1, 1000),
+                                     "metadata": {"title": title}} for i, (a, b, title) in enumerate(chapters)])
         stamps = vfr_pts(n_frames, fps) if vfr else list(range(n_frames))
-        for i, pts in enumerate(stamps):
-            frame = video_frame(i, width, height, pix_fmt)
-            frame.pts = pts
-            if vfr:
-                frame.time_base = Fraction(1, 1000)
-            container.mux(video.encode(frame))
-        container.mux(video.encode(None))
-        seconds = Fraction(stamps[-1] + (1 if not vfr else 120), 1000 if vfr else fps)
+        _write_video(container, video, stamps, time_base)
+        end = (stamps[-1] + (stamps[-1] - stamps[-2] if len(stamps) > 1 else 1)) * time_base
         for i, stream in enumerate(audio):
-            _write_audio(container, stream, seconds, tone=220 * (i + 1))
+            _write_audio(container, stream, end, tone=220 * (i + 1))
         if text is not None:
-            _write_subtitles(container, text, seconds)
+            _write_subtitles(container, text, end)
     return path
 
 
-def _add_audio(container: av.container.OutputContainer, language: str, codec: str | None) -> av.audio.stream.AudioStream:
+def _write_video(container: av.container.OutputContainer, video: av.stream.Stream, stamps: list[int],
+                 time_base: Fraction) -> None:
+    for i, pts in enumerate(stamps):
+        frame = video_frame(i, video.width, video.height, video.pix_fmt)
+        frame.pts, frame.time_base = pts, time_base
+        container.mux(video.encode(frame))
+    container.mux(video.encode(None))
+
+
+def _add_audio(container: av.container.OutputContainer, language: str, codec: str | None) -> av.stream.Stream:
     name = codec or ("pcm_s24le" if container.format.name == "mov" else "aac")
     stream = container.add_stream(name, rate=AUDIO_RATE)
     stream.layout = "stereo"

@@ -27,6 +27,7 @@ from gpen_video.options import (
     RestoreOptions,
     TrackOptions,
 )
+from gpen_video.scale.options import ScaleOptions
 
 # (dataclass, field, extra argparse keywords, help); the flag is the field name with dashes
 FLAGS: list[tuple[type, str, dict, str]] = [
@@ -76,6 +77,17 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     run_group.add_argument("--end", type=float, metavar="SECONDS", help="restore faces before this time only")
     run_group.add_argument("--stats", action="store_true", help="print time per stage and fps at the end")
     run_group.add_argument("--quiet", action="store_true", help="no progress bar")
+    scale_group = parser.add_argument_group(
+        "scale-out", "split the video at keyframes and restore the segments in parallel on Ray, resumably "
+        "(the same frames as a single run; needs pip install 'gpen-video[scale]')")
+    scale_group.add_argument("--workers", type=int, metavar="N",
+                             help="segments at once on this machine (one per GPU, else CPU processes)")
+    scale_group.add_argument("--ray-address", metavar="ADDR",
+                             help="run the segments on a Ray cluster: 'auto' on a node of it, or HOST:PORT")
+    scale_group.add_argument("--resume", action="store_true",
+                             help="continue the run recorded beside the output (rerunning its command does too)")
+    scale_group.add_argument("--segment-frames", type=int, metavar="N",
+                             help=f"frames per segment, cut at keyframes (default: {ScaleOptions.segment_frames})")
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -94,12 +106,31 @@ def run(args: argparse.Namespace) -> int:
     from gpen_video.pipeline import restore_video
 
     options = options_from_args(args)
+    scale = scale_options_from_args(args, options)
     span = _span(args)
     show_progress = _force_progress() or (not args.quiet and sys.stderr.isatty())
-    report = restore_video(args.input, args.output, options, span=span, progress=show_progress)
+    if scale.segmented:
+        from gpen_video.scale import restore_segmented
+
+        report = restore_segmented(args.input, args.output, options, scale, span=span, progress=show_progress)
+    else:
+        report = restore_video(args.input, args.output, options, span=span, progress=show_progress)
     if args.stats:
         print(report.format(), file=sys.stderr)
     return 0
+
+
+def scale_options_from_args(args: argparse.Namespace, options: Options) -> ScaleOptions:
+    """The scale-out flags; a split run is asked for by --workers > 1, --ray-address or --resume."""
+    given = {name: getattr(args, name) for name in ("workers", "ray_address", "resume", "segment_frames")
+             if getattr(args, name, None) not in (None, False)}
+    scale = ScaleOptions(**given)
+    for name in ("workers", "segment_frames"):
+        if given.get(name, 1) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {given[name]}")
+    if scale.segmented and options.restore.save_faces:
+        raise UsageError("--save-faces works in single-process runs only (without --workers/--ray-address/--resume)")
+    return scale
 
 
 def _default(cls: type, name: str):

@@ -34,6 +34,7 @@ _LOSSLESS = ("libx264", "libx264rgb", "libx265", "ffv1")
 _IMAGE_CODECS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx", ".jpg": "mjpeg",
                  ".jpeg": "mjpeg", ".bmp": "bmp", ".tga": "targa"}
 _DEFAULT_CRF = {"libx264": 16, "libx264rgb": 16, "libx265": 16, "libsvtav1": 20, "libvpx-vp9": 20}
+_TV_RANGE_ONLY = {"prores_ks", "prores", "prores_aw", "dnxhd"}  # their bitstreams carry no range flag
 _PRORES_PROFILES = {"proxy": "proxy", "lt": "lt", "standard": "standard", "hq": "hq", "4444": "4444",
                     "4444 xq": "4444xq", "xq": "4444xq", "4444xq": "4444xq"}
 
@@ -128,7 +129,7 @@ def plan_encoder(
             continue
         pix_fmt = choose_pix_fmt(encoder, info.layout, options.pix_fmt, strict=options.lossless)
         if pix_fmt is not None:
-            return _plan(encoder, pix_fmt, info, options)
+            return make_plan(encoder, pix_fmt, info, options)
         tried.append(encoder)
     layout = info.layout
     raise OutputError(
@@ -155,26 +156,32 @@ def _available(encoder: str) -> bool:
     return True
 
 
-def _plan(encoder: str, pix_fmt: str, info: VideoInfo, options: EncodeOptions) -> EncoderPlan:
+def make_plan(encoder: str, pix_fmt: str, info: VideoInfo, options: EncodeOptions) -> EncoderPlan:
+    """The plan for an encoder and pix_fmt already chosen (also used for image sequences)."""
     target = layout_of(pix_fmt)
+    tags = output_tags(info, target, encoder)
+    same_range = tags.color_range in (0, RANGE_TV if info.range == "tv" else RANGE_PC)
     return EncoderPlan(
         codec=encoder,
         pix_fmt=pix_fmt,
         options=encoder_options(encoder, target, info, options),
-        tags=output_tags(info, target),
-        convert=pix_fmt != storage_format(info.layout),
+        tags=tags,
+        convert=pix_fmt != storage_format(info.layout) or not same_range,
     )
 
 
-def output_tags(info: VideoInfo, target: Layout) -> ColourTags:
-    """The source's tags, re-stated where the encode changes family (RGB <-> YUV) or leaves them implicit."""
+def output_tags(info: VideoInfo, target: Layout, encoder: str) -> ColourTags:
+    """The source's tags, re-stated where the encode changes family (RGB <-> YUV) or range, or where the
+    source only implies them (``yuvj``)."""
     tags = info.tags
     source = info.layout
     if source.family == "rgb" and target.family == "yuv":
         return replace(tags, colorspace=COLORSPACE_BT709, color_range=RANGE_TV)
     if target.family == "rgb" and source.family != "rgb":
         return replace(tags, colorspace=COLORSPACE_RGB, color_range=RANGE_PC, chroma_location=0)
-    if tags.color_range == 0 and source.pix_fmt.startswith("yuvj") and not target.pix_fmt.startswith("yuvj"):
+    if encoder in _TV_RANGE_ONLY and info.range == "pc":
+        return replace(tags, color_range=RANGE_TV)  # ProRes cannot say "full range": convert the codes
+    if tags.color_range == 0 and info.range == "pc" and target.family == "yuv":
         return replace(tags, color_range=RANGE_PC)  # yuvj says "full range" by its name only
     return tags
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 
+from gpen_video.errors import UsageError
 from gpen_video.io.codecs import EncoderPlan, plan_encoder
 from gpen_video.io.frames import Frame, VideoInfo
 from gpen_video.io.picture import encoder_picture
@@ -37,9 +38,23 @@ class FileEncoder:
                 self.copier.add_streams(self._add_video)
             else:
                 self._add_video()
+            self._start()
         except BaseException:
             self.discard()
             raise
+
+    def _start(self) -> None:
+        """Open the encoder and write the header now, so bad settings fail in open_writer, not later."""
+        try:
+            self.output.start_encoding()
+        except av.error.FFmpegError as error:
+            if self.stream.codec_context.is_open:
+                raise
+            settings = ", ".join(f"{k}={v}" for k, v in self.plan.options.items())
+            raise UsageError(
+                f"{self.plan.codec} refused its settings ({settings}, pix_fmt={self.plan.pix_fmt}): "
+                f"{error.strerror or error}; check codec, crf, preset and pix_fmt"
+            ) from error
 
     def _add_video(self) -> av.video.stream.VideoStream:
         info, plan = self.info, self.plan
@@ -62,7 +77,8 @@ class FileEncoder:
     def write(self, frame: Frame) -> None:
         picture = encoder_picture(frame, self.info, self.plan)
         self._mux(self.stream.encode(picture))
-        self.last_end = (frame.pts + (frame.duration or 0)) * frame.time_base
+        nominal = 1 / (self.info.fps * frame.time_base)  # for frames whose duration the source left out
+        self.last_end = (frame.pts + (frame.duration or nominal)) * frame.time_base
         if self.copier is not None:
             if self.copier.window_start is None:
                 self.copier.window_start = frame.time

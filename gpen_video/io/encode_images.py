@@ -16,8 +16,7 @@ from pathlib import Path
 import av
 
 from gpen_video.errors import OutputError
-from gpen_video.io.codecs import EncoderPlan, choose_pix_fmt, encoder_options, image_codec, output_tags
-from gpen_video.io.formats import layout_of, storage_format
+from gpen_video.io.codecs import EncoderPlan, choose_pix_fmt, image_codec, make_plan
 from gpen_video.io.frames import Frame, VideoInfo
 from gpen_video.io.picture import encoder_picture
 from gpen_video.io.sequence import SequenceName, is_pattern, is_sequence, parse_pattern
@@ -84,9 +83,7 @@ class ImageSequenceEncoder:
             layout = self.info.layout
             raise OutputError(f"{codec} images cannot keep this {layout.bit_depth}-bit {layout.family} video "
                               f"({layout.pix_fmt}): choose PNG, TIFF or DPX, or pass pix_fmt")
-        target = layout_of(pix_fmt)
-        return EncoderPlan(codec, pix_fmt, encoder_options(codec, target, self.info, options),
-                           output_tags(self.info, target), pix_fmt != storage_format(self.info.layout))
+        return make_plan(codec, pix_fmt, self.info, options)
 
     def _existing(self) -> list[str]:
         if not self.name.folder.is_dir():
@@ -102,7 +99,7 @@ class ImageSequenceEncoder:
             with open(self.temp / file_name, "wb") as handle:
                 handle.write(bytes(packets[0]))
         except OSError as error:
-            raise output_error(error, self.temp / file_name) from error
+            raise output_error(error, self.name.folder / file_name) from error
         self.written.append(file_name)
 
     def finish(self) -> None:

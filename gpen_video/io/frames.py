@@ -116,6 +116,11 @@ class VideoInfo:
     start_number: int = 0  # number of the first file of an image sequence
     trim: tuple[Fraction, Fraction | None] | None = None  # seconds kept when read with start/end
 
+    @property
+    def chroma_loc(self) -> str:
+        """Chroma siting as ``colour`` names it: the tag, else "left" (the MPEG-2/H.264 default)."""
+        return {2: "center", 3: "topleft"}.get(self.tags.chroma_location, "left")
+
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"video size must be positive, not {self.width}x{self.height}")

@@ -20,7 +20,7 @@ def encoder_picture(frame: Frame, info: VideoInfo, plan: EncoderPlan) -> av.Vide
     """The frame as ``plan.pix_fmt`` with its pts, time base, duration and the output's colour tags."""
     picture = frame_from_planes(frame.planes, info.layout, info.width, info.height)
     if plan.convert:
-        picture = _convert(picture, info, plan.pix_fmt)
+        picture = _convert(picture, info, plan)
     picture.pts, picture.time_base = frame.pts, frame.time_base
     picture.duration = frame.duration
     tags = plan.tags
@@ -29,17 +29,14 @@ def encoder_picture(frame: Frame, info: VideoInfo, plan: EncoderPlan) -> av.Vide
     return picture
 
 
-def _convert(picture: av.VideoFrame, info: VideoInfo, pix_fmt: str) -> av.VideoFrame:
-    source, target = info.layout, layout_of(pix_fmt)
+def _convert(picture: av.VideoFrame, info: VideoInfo, plan: EncoderPlan) -> av.VideoFrame:
+    source, target = info.layout, layout_of(plan.pix_fmt)
     source_range = RANGE_TV if info.range == "tv" else RANGE_PC
+    target_range = plan.tags.color_range if plan.tags.color_range in (RANGE_TV, RANGE_PC) else source_range
     cross = source.family != target.family and {source.family, target.family} != {"gray", "yuv"}
-    if not cross:
-        target_range = source_range  # same kind of codes: keep their range, no matrix involved
-    else:
-        target_range = RANGE_TV if target.family == "yuv" else RANGE_PC
     matrix = "bt709" if source.family == "rgb" else info.matrix  # rgb -> yuv is tagged BT.709
     colorspace = SWS_COLORSPACE.get(matrix)
-    if cross and colorspace is None:
-        raise OutputError(f"cannot convert {source.pix_fmt} with matrix {matrix} to {pix_fmt}: choose pix_fmt")
-    return picture.reformat(format=pix_fmt, src_colorspace=colorspace, dst_colorspace=colorspace,
+    if colorspace is None and (cross or target_range != source_range):
+        raise OutputError(f"cannot convert {source.pix_fmt} with matrix {matrix} to {plan.pix_fmt}: choose pix_fmt")
+    return picture.reformat(format=plan.pix_fmt, src_colorspace=colorspace, dst_colorspace=colorspace,
                             src_color_range=source_range, dst_color_range=target_range)

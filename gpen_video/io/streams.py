@@ -20,8 +20,10 @@ import av
 from gpen_video.errors import OutputError
 from gpen_video.io.probe import open_input
 
-# Tags that describe the old encode of the re-encoded video (mkvmerge statistics, encoder name).
-_STALE_VIDEO_TAGS = {"DURATION", "ENCODER", "BPS", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES"}
+# Tags that describe a stream's old encode or old length (mkvmerge statistics, encoder name): dropped for
+# the re-encoded video, and for every stream of a trimmed copy.
+_STATISTICS = {"DURATION", "BPS", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES"}
+_MOV_FAMILY = ("mp4", "mov", "ipod", "3gp")
 _ATTACHMENT_FORMATS = {"matroska", "webm"}
 
 
@@ -50,7 +52,9 @@ class StreamCopier:
         self._targets: dict[int, av.stream.Stream] = {}
         self._packets = None
         self._pending: av.Packet | None = None
-        self._fillers = output.format.name in ("mp4", "mov", "ipod", "3gp")
+        # mov_text streams whose empty "gap" samples the mov/mp4 muxer re-creates by itself
+        self._fillers = {s.index for s in self.input.streams if output.format.name in _MOV_FAMILY
+                         and s.codec_context is not None and s.codec_context.name == "mov_text"}
 
     def add_streams(self, add_video: Callable[[], av.video.stream.VideoStream]) -> None:
         """Create the output's streams in the source's order, ``add_video`` at the video's place."""
@@ -58,7 +62,7 @@ class StreamCopier:
         for stream in self.input.streams:
             if stream.index == self.video_index:
                 video = add_video()
-                tags = {k: v for k, v in self._tags(stream).items() if k.upper() not in _STALE_VIDEO_TAGS}
+                tags = {k: v for k, v in self._tags(stream, stale=True).items() if k.lower() != "encoder"}
                 if timecode and "timecode" not in tags:
                     tags["timecode"] = timecode
                 video.metadata.update(tags)
@@ -98,11 +102,15 @@ class StreamCopier:
         copy.disposition = stream.disposition
         self._targets[stream.index] = copy
 
-    def _tags(self, stream: av.stream.Stream) -> dict[str, str]:
-        """The stream's tags as a muxer expects them: QuickTime demuxers call the title "name"."""
+    def _tags(self, stream: av.stream.Stream, stale: bool = False) -> dict[str, str]:
+        """The stream's tags as a muxer expects them (QuickTime demuxers call the title "name"), without
+        the statistics tags when they no longer describe the stream (``stale``, or a trimmed copy)."""
         tags = dict(stream.metadata)
         if "mov" in self.input.format.name and "name" in tags and "title" not in tags:
             tags["title"] = tags.pop("name")
+        if stale or self.trimmed:
+            tags = {k: v for k, v in tags.items()
+                    if k.upper() not in _STATISTICS and not k.upper().startswith("_STATISTICS")}
         return tags
 
     def _next(self) -> av.Packet | None:
@@ -131,8 +139,7 @@ class StreamCopier:
     def _is_filler(self, packet: av.Packet) -> bool:
         """An empty mov_text sample: the mov/mp4 muxer writes its own into every gap, so copying the
         source's would double them."""
-        return self._fillers and packet.size == 2 and packet.stream.codec_context.name == "mov_text" \
-            and bytes(packet) == b"\x00\x00"
+        return packet.stream_index in self._fillers and packet.size == 2 and bytes(packet) == b"\x00\x00"
 
     def _inside(self, packet: av.Packet, start: Fraction | None, end: Fraction | None) -> bool:
         """For a trimmed read: does the packet overlap [first written frame, ``end``)?"""

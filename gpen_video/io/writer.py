@@ -9,6 +9,7 @@ so nothing is left under the target's name. Write errors become one-sentence Out
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
@@ -70,10 +71,12 @@ class VideoWriter:
         self.path, self.info = path, info
         self.layout = info.layout  # what write() expects; pix_fmt is what the encoder gets
         self.codec, self.pix_fmt = sink.plan.codec, sink.plan.pix_fmt
+        self.encoder_options = dict(sink.plan.options)  # what the encoder was opened with
         self._sink, self._target = sink, target
         self._shapes = info.layout.plane_shapes(info.width, info.height)
         self._worker: Consumer[Frame] = Consumer(sink.write, sink.finish, depth=QUEUE_DEPTH)
         self._open = True
+        self._last_time: Fraction | None = None
 
     def write(self, frame: Frame) -> None:
         """Queue one frame for encoding (planes checked here, so a wrong frame fails at its call)."""
@@ -85,10 +88,16 @@ class VideoWriter:
                 f"frame {frame.index} has planes {shapes} {frame.planes[0].dtype}, but {self.path} takes "
                 f"{self._shapes} {self.layout.dtype} ({self.layout.pix_fmt})"
             )
+        if self._last_time is not None and frame.time <= self._last_time:
+            raise UsageError(
+                f"frame {frame.index} at {float(frame.time):.6f} s does not come after the previous frame "
+                f"({float(self._last_time):.6f} s): timestamps must increase"
+            )
         try:
             self._worker.put(frame)
         except BaseException as error:
             self._fail(error)
+        self._last_time = frame.time
 
     def close(self) -> None:
         """Finish encoding and give the file its name. Raises (and removes everything) on failure."""

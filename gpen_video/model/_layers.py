@@ -165,7 +165,8 @@ class ModulatedConv2d(nn.Module):
         return torch.rsqrt(_wide(s).pow(2) @ squares.t() + EPS)
 
     def _batched(self, x: Tensor, s: Tensor) -> Tensor:
-        weight = self.weight[0] * self.scale
+        # The equalized-lr scale rides on s, so the (large) weight is used as stored, without a copy.
+        weight, s = self.weight[0], s * self.scale
         if self.demodulate:
             d = self._demodulation(weight, s)
             # conv(x * s*c) * (d/c) is exact for any c > 0; c = mean d keeps the un-demodulated

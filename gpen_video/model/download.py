@@ -14,11 +14,12 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 from tqdm import tqdm
 
 from gpen_video import __version__
-from gpen_video.errors import ChecksumError, DownloadError
+from gpen_video.errors import ChecksumError, DownloadError, OutputError
 from gpen_video.model.registry import WeightsEntry, weights_folder
 
 CHUNK = 1 << 20
@@ -34,24 +35,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_file(entry: WeightsEntry, path: Path) -> None:
-    """Raise ChecksumError unless ``path`` has the entry's size and sha256 (those that are known)."""
+def mismatch(entry: WeightsEntry, path: Path) -> str | None:
+    """How ``path`` differs from the entry's published size and sha256, or None if it does not."""
     size = path.stat().st_size
     if entry.size is not None and size != entry.size:
-        raise ChecksumError(f"{path} has {size} bytes, not the {entry.size} of {entry.name} (truncated or "
-                            f"another file; delete it and run 'gpen-video weights fetch {entry.name}')")
+        return f"it has {size} bytes, not {entry.size}"
     if entry.sha256 is not None and sha256_file(path) != entry.sha256.lower():
-        raise ChecksumError(f"{path} does not match the sha256 of {entry.name} (corrupt or another "
-                            f"version; delete it and run 'gpen-video weights fetch {entry.name}')")
+        return "its sha256 differs"
+    return None
+
+
+def check_file(entry: WeightsEntry, path: Path) -> None:
+    """Raise ChecksumError unless ``path`` has the entry's size and sha256 (those that are known)."""
+    reason = mismatch(entry, path)
+    if reason is not None:
+        raise ChecksumError(f"{path} is not {entry.name}: {reason} (truncated, corrupt or another version; "
+                            f"delete it and run 'gpen-video weights fetch {entry.name}')")
 
 
 def file_state(entry: WeightsEntry, path: Path) -> str:
     """One word for listings: missing, verified, unverified (nothing published to check), or corrupt."""
     if not path.is_file():
         return "missing"
-    try:
-        check_file(entry, path)
-    except ChecksumError:
+    if mismatch(entry, path) is not None:
         return "corrupt"
     return "verified" if entry.sha256 else "unverified"
 
@@ -63,7 +69,10 @@ def download(entry: WeightsEntry, weights_dir: str | os.PathLike[str] | None = N
     ``progress``: a tqdm bar on stderr (None: only when stderr is a terminal).
     """
     folder = weights_folder(weights_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the weights folder {folder}: {error.strerror or error}") from error
     final = folder / entry.file
     part = final.with_name(final.name + ".part")
     show = sys.stderr.isatty() if progress is None else progress
@@ -84,26 +93,17 @@ def download(entry: WeightsEntry, weights_dir: str | os.PathLike[str] | None = N
 
 
 def _fetch_checked(url: str, part: Path, entry: WeightsEntry, progress: bool) -> None:
-    resumed = part.is_file() and part.stat().st_size > 0
-    try:
+    """Fetch and check; if bytes kept from an earlier run spoil the check, start over once."""
+    tries = 2 if part.is_file() and part.stat().st_size > 0 else 1
+    for attempt in range(tries):
         _fetch(url, part, entry, progress)
-        check_file(entry, part)
-        return
-    except ChecksumError as error:
-        part.unlink(missing_ok=True)
-        if not resumed:
-            raise _named(error, url) from None
-    # The bytes kept from an earlier run may belong to another file or version: start over once.
-    try:
-        _fetch(url, part, entry, progress)
-        check_file(entry, part)
-    except ChecksumError as error:
-        part.unlink(missing_ok=True)
-        raise _named(error, url) from None
-
-
-def _named(error: ChecksumError, url: str) -> ChecksumError:
-    return ChecksumError(f"the file downloaded from {url} does not match the manifest: {error}")
+        reason = mismatch(entry, part)
+        if reason is None:
+            return
+        part.unlink()
+        if attempt == tries - 1:
+            raise ChecksumError(f"the {entry.name} file from {url} does not match the manifest ({reason}); "
+                                f"nothing was kept")
 
 
 def _fetch(url: str, part: Path, entry: WeightsEntry, progress: bool) -> None:
@@ -118,6 +118,8 @@ def _fetch(url: str, part: Path, entry: WeightsEntry, progress: bool) -> None:
             if _transfer(url, part, offset, entry.file, progress):
                 return
             last = ConnectionError("the server closed the connection early")
+        except OutputError:
+            raise
         except urllib.error.URLError as error:  # HTTP errors, refused connections, unknown hosts
             raise DownloadError(f"{url}: {_reason(error)}") from error
         except (OSError, http.client.HTTPException) as error:  # dropped mid-transfer: resume
@@ -144,14 +146,24 @@ def _transfer(url: str, part: Path, offset: int, label: str, progress: bool) -> 
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None else None
         received = offset
-        with open(part, "ab" if offset else "wb") as sink, tqdm(
+        with _open_part(part, append=offset > 0) as sink, tqdm(
                 total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
                 file=sys.stderr, disable=not progress, leave=False) as bar:
             while block := response.read(CHUNK):
-                sink.write(block)
+                try:
+                    sink.write(block)
+                except OSError as error:  # a full disk is no network trouble: do not retry
+                    raise OutputError(f"cannot write {part}: {error.strerror or error}") from error
                 received += len(block)
                 bar.update(len(block))
     return total is None or received >= total
+
+
+def _open_part(part: Path, append: bool) -> BinaryIO:
+    try:
+        return open(part, "ab" if append else "wb")
+    except OSError as error:
+        raise OutputError(f"cannot write {part}: {error.strerror or error}") from error
 
 
 def _reason(error: Exception | None) -> str:

@@ -102,7 +102,8 @@ def warp_crops(frames_rgb: torch.Tensor, frame_index: torch.Tensor, affines: tor
     out = frames.new_empty((n, frames.shape[1], s, s))
     if n == 0:
         return out
-    grids = sampling_grid(invert_affine(affines), (s, s), tuple(frames.shape[-2:])).to(frames.dtype)
+    grids = sampling_grid(invert_affine(affines.to(frames.device)), (s, s), tuple(frames.shape[-2:]))
+    grids = grids.to(frames.dtype)
     index = frame_index.to(device=frames.device, dtype=torch.long)
     for f in torch.unique(index).tolist():
         rows = (index == f).nonzero()[:, 0]

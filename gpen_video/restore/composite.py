@@ -95,13 +95,12 @@ def composite(planes: Sequence[torch.Tensor], layout: Any, matrix: str | None, r
     if not live:
         return out
     sub = tuple(layout.subsampling) if layout.family == "yuv" else (0, 0)
-    if mask is None:
-        mask = face_mask(crops.shape[-1], crops.device)
+    device = planes[0].device
+    mask = face_mask(crops.shape[-1], device) if mask is None else mask.to(device)
     region = _region(live, sub, (h, w))
-    x0, y0, x1, y1 = region
     cut = [_plane_slice(p, i, sub, region) for i, p in enumerate(planes[:n_colour])]
     bg = colour.planes_to_rgb([planes[i][sl] for i, sl in enumerate(cut)], layout, matrix, range, chroma_loc)
-    layer, m = _face_layer(crops.to(planes[0].device), affines, weight_list, mask, boxes, region)
+    layer, m = _face_layer(crops.to(device), affines.to(device), weight_list, mask, boxes, region)
     layer = torch.where(m > 0, layer, bg)
     face_planes = colour.rgb_to_planes(layer, layout, matrix, range, chroma_loc)
     m_chroma = colour.subsample(m, sub, chroma_loc)[0] if sub != (0, 0) else m[0]

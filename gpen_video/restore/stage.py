@@ -103,7 +103,7 @@ class FaceStage:
         """Paste the faces into one frame's planes; pixels outside every mask keep their codes."""
         tensors = [torch.from_numpy(np.ascontiguousarray(p)).to(self.device) for p in planes]
         affines = torch.stack([r.affine for r in current])
-        strength = torch.as_tensor(weights, dtype=torch.float32) * self.options.restore.strength
+        strength = torch.tensor(np.asarray(weights, dtype=np.float32)) * self.options.restore.strength
         out = composite(tensors, video.layout, video.matrix, video.range, crops, affines, strength, self.mask)
         return tuple(o.cpu().numpy().astype(p.dtype, copy=False) if o is not t else p
                      for o, t, p in zip(out, tensors, planes, strict=True))

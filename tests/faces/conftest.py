@@ -1,4 +1,4 @@
-"""Fixtures for the face tests: the shared detector weights and clips, synthetic detections, the sample.
+"""Fixtures for the face tests: the real detector, the astronaut, interview frames, the sample maker.
 
 ``../shared`` (beside the repository) holds the real RetinaFace mobile0.25 weights and two short face
 clips; tests that need them skip when it is absent.

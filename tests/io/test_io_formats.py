@@ -13,8 +13,8 @@ from gpen_video.io.formats import (
     planes_from_frame,
     storage_format,
 )
-from gpen_video.io.tags import display_rotation, effective_matrix, effective_range
 from gpen_video.io.frames import ColourTags, Layout
+from gpen_video.io.tags import display_rotation, effective_matrix, effective_range
 
 PLANAR_AND_PACKED = [
     "yuv420p", "yuvj420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p12le", "yuv420p16le",

@@ -12,7 +12,7 @@ import pytest
 
 from gpen_video.io import open_video, open_writer, probe
 from gpen_video.options import EncodeOptions
-from tests.media import stream_packets
+from tests.media import make_video, stream_packets
 
 
 def transcode(source: Path, target: Path, copy: bool = True, **options) -> list:
@@ -70,7 +70,19 @@ def test_round_trip_keeps_everything(media, tmp_path, name: str, suffix: str) ->
         assert {k: v for k, v in b.metadata.items() if k.lower() != "encoder"} == {
             k: v for k, v in a.metadata.items() if k.lower() != "encoder"}
         assert a.streams.video[0].metadata.get("timecode") == b.streams.video[0].metadata.get("timecode")
+        assert b.chapters() == a.chapters()
+        assert [s.data for s in b.streams if s.type == "attachment"] == [
+            s.data for s in a.streams if s.type == "attachment"]
     assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left
+
+
+def test_mov_timecode_travels_into_mkv_as_a_tag(media, tmp_path) -> None:
+    transcode(media["prores_mov"], tmp_path / "out.mkv")
+    assert [kind for kind, *_ in streams(tmp_path / "out.mkv")] == ["video", "audio"]  # no data stream
+    with av.open(str(tmp_path / "out.mkv")) as container:
+        assert container.streams.video[0].metadata.get("TIMECODE") == "01:00:00:00"
+    payloads = [[data for _, data in stream_packets(path)[1]] for path in (tmp_path / "out.mkv", media["prores_mov"])]
+    assert payloads[0] == payloads[1]  # same audio bytes; times rounded to Matroska's milliseconds
 
 
 def test_round_trip_codec_follows_source(media, tmp_path) -> None:
@@ -116,7 +128,6 @@ def test_lossy_output_is_close(media, tmp_path, name: str, suffix: str, options:
     out = decoded(target)
     peak = (1 << probe(media[name]).layout.bit_depth) - 1
     scores = [psnr_all(a, b, peak) for a, b in zip(out, frames, strict=True)]
-    print(name, suffix, min(scores))
     assert min(scores) > 45, scores
 
 
@@ -149,3 +160,13 @@ def test_frames_from_another_time_base_are_rescaled(media, tmp_path) -> None:
         for frame in frames:
             writer.write(frame)
     assert [f.pts for f in decoded(tmp_path / "o.mkv")] == [40 * i for i in range(len(frames))]
+
+
+def test_full_range_into_prores_is_converted_to_tv_range(tmp_path) -> None:
+    """ProRes carries no range flag (decoders read tv), so full-range codes must be converted, not relabelled."""
+    source = make_video(tmp_path / "full.mp4", pix_fmt="yuvj420p", n_frames=2)
+    frames = transcode(source, tmp_path / "out.mov", codec="prores_ks")
+    out = decoded(tmp_path / "out.mov")
+    assert probe(tmp_path / "out.mov").range == "tv"
+    expected = 64 + frames[0].planes[0].astype(np.float64) * 876 / 255  # full 8-bit -> tv 10-bit luma
+    assert np.abs(out[0].planes[0] - expected).mean() < 2

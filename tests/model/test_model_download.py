@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gpen_video.errors import ChecksumError, DownloadError
+from gpen_video.errors import ChecksumError, DownloadError, OutputError
 from gpen_video.model.download import download
 from gpen_video.model.registry import WeightsEntry
 
@@ -77,7 +77,7 @@ def test_good_file(server: Server, tmp_path: Path) -> None:
 
 def test_corrupt_file_is_refused_and_nothing_is_left(server: Server, tmp_path: Path) -> None:
     server.files["/a.pth"] = PAYLOAD[:-1] + b"\x00"
-    with pytest.raises(ChecksumError, match="does not match the sha256"):
+    with pytest.raises(ChecksumError, match="TEST file from .* does not match the manifest .*sha256 differs.*nothing was kept"):
         download(entry_for(server, "/a.pth"), tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -115,3 +115,12 @@ def test_every_url_failing_is_one_download_error(server: Server, tmp_path: Path)
     with pytest.raises(DownloadError, match="could not download TEST from any of its 2 sources.*404"):
         download(entry_for(server, "/gone.pth", "/also-gone.pth"), tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder_is_an_output_error(server: Server, tmp_path: Path) -> None:
+    server.files["/a.pth"] = PAYLOAD
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    with pytest.raises(OutputError, match="cannot create the weights folder"):
+        download(entry_for(server, "/a.pth"), blocker / "weights", progress=False)
+    assert server.requests == []

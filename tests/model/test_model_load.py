@@ -43,7 +43,7 @@ def test_registry_name_is_checked_against_the_manifest(golden: Path, tmp_path: P
     shutil.copy(source, tmp_path / "GPEN-TEST.pth")
     assert load_gpen("GPEN-TEST", device="cpu", weights_dir=tmp_path).size == 32
     entries["GPEN-TEST"] = WeightsEntry("GPEN-TEST", "gpen", "GPEN-TEST.pth", (), good.size, "0" * 64)
-    with pytest.raises(ChecksumError, match="sha256 of GPEN-TEST"):
+    with pytest.raises(ChecksumError, match="is not GPEN-TEST: its sha256 differs"):
         load_gpen("GPEN-TEST", device="cpu", weights_dir=tmp_path)
     entries["GPEN-TEST"] = WeightsEntry("GPEN-TEST", "gpen", "GPEN-TEST.pth", (), None, None,
                                         config=GPENConfig(64, 64, 2, 1, 0.0625))

@@ -97,3 +97,28 @@ def test_fetch_command_reports_known_files_and_unknown_names(tmp_path, capsys) -
     assert out == f"{tmp_path / detector.name}\n" and "already there (verified)" in err
     assert fetch_main(["GPEN-BFR-7", "--weights-dir", str(tmp_path)]) == 2
     assert "unknown weights name: GPEN-BFR-7" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    ({"model": "/nonexistent/gpen.pth"}, "weights file not found: /nonexistent/gpen.pth"),
+    ({"model": "GPEN-BFR-256", "weights": "/nonexistent"}, "weights file not found: /nonexistent/GPEN-BFR-256"),
+    ({"weights": "/nonexistent"}, "weights file not found: /nonexistent/detection_mobilenet0.25_Final.pth"),
+])
+def test_missing_weights_fail_when_the_script_is_evaluated(missing: dict, message: str) -> None:
+    from conftest import engine_args
+
+    with pytest.raises(vs.Error, match="^gpen: " + message):
+        vsgpen.gpen(_clip(), **(engine_args() | missing))
+
+
+def test_the_sample_script_uses_real_keywords() -> None:
+    import ast
+
+    from conftest import ROOT
+
+    tree = ast.parse((ROOT / "samples" / "restore.vpy").read_text())
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr == "gpen"]
+    assert len(calls) == 1
+    used = {keyword.arg for keyword in calls[0].keywords}
+    assert used and used <= set(inspect.signature(vsgpen.gpen).parameters)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 import vapoursynth as vs
-from conftest import clip_from_planes, clip_planes, decode_face_video, engine_args, planes_equal
-
 import vsgpen
+from conftest import clip_from_planes, clip_planes, decode_face_video, engine_args, planes_equal
 
 COUNT = 12
 UNTOUCHED_ROWS = 480  # the interview's two face masks end above this row on every frame
@@ -39,7 +38,8 @@ def _all_frames(clip: vs.VideoNode, order=None) -> dict[int, tuple[np.ndarray, .
     return {n: clip_planes(clip, n) for n in (order or range(clip.num_frames))}
 
 
-@pytest.mark.parametrize("fmt", [vs.YUV420P8, vs.YUV420P10, vs.GRAY8, vs.RGB24, vs.RGB48, vs.RGBS])
+@pytest.mark.parametrize("fmt", [vs.YUV420P8, vs.YUV420P10, vs.GRAY8, vs.RGB24, vs.RGB48, vs.RGBH, vs.RGBS],
+                         ids=lambda fmt: fmt.name)
 def test_faces_change_and_the_rest_does_not(face_clip, fmt) -> None:
     clip = _as(face_clip[:4], fmt)
     out = vsgpen.gpen(clip, **engine_args(), track_radius=2, blend_radius=1)
@@ -56,13 +56,15 @@ def test_faces_change_and_the_rest_does_not(face_clip, fmt) -> None:
 
 def test_request_order_and_threads_do_not_change_frames(face_clip, set_threads) -> None:
     clip = _as(face_clip, vs.YUV420P10)
+    # short windows (K = 3) so that each order batches detection and GPEN over different frames
+    args = engine_args() | {"track_radius": 2, "blend_radius": 1}
     set_threads(1)
-    sequential = _all_frames(vsgpen.gpen(clip, **engine_args()))
+    sequential = _all_frames(vsgpen.gpen(clip, **args))
     order = list(range(COUNT))
     random.Random(2).shuffle(order)
-    shuffled = _all_frames(vsgpen.gpen(clip, **engine_args()), order)
+    shuffled = _all_frames(vsgpen.gpen(clip, **args), order)
     set_threads(3)
-    out = vsgpen.gpen(clip, **engine_args())
+    out = vsgpen.gpen(clip, **args)
     futures = {n: out.get_frame_async(n) for n in reversed(range(COUNT))}
     concurrent = {n: tuple(np.array(p, copy=True) for p in futures[n].result()) for n in futures}
     for n in range(COUNT):
@@ -97,10 +99,11 @@ class CountingModel(torch.nn.Module):
 
 
 def test_sequential_access_costs_one_gpen_pass_per_face(face_clip) -> None:
-    from gpen_video.model import load_gpen
     from vsgpen._arguments import build_options, keywords
     from vsgpen._formats import clip_format
     from vsgpen._request import restore_clip
+
+    from gpen_video.model import load_gpen
 
     args = {keyword: default for keyword, (_, _, default) in keywords().items()} | engine_args()
     options = build_options(args | {"batch_size": 1})

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vapoursynth as vs
-from conftest import ROOT, clip_from_planes, clip_planes, decode_face_video, decode_planes, engine_args, write_ffv1
-
 import vsgpen
+from conftest import ROOT, clip_from_planes, clip_planes, decode_face_video, decode_planes, engine_args, write_ffv1
 
 COUNT = 6
 SCRIPT = """\

@@ -8,13 +8,12 @@ Nothing is written to stdout, so ``vspipe script.vpy - -c y4m | ...`` stays clea
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from typing import Any
 
 import vapoursynth as vs
 
+from gpen_video import __version__
 from gpen_video.errors import GpenVideoError
 from gpen_video.options import DetectOptions as _D
 from gpen_video.options import ModelOptions as _M
@@ -25,8 +24,7 @@ from vsgpen._arguments import build_options
 from vsgpen._formats import ClipFormat, check_clip, clip_format
 from vsgpen._request import restore_clip
 
-__all__ = ["gpen"]
-__version__ = "0.1.0"
+__all__ = ["__version__", "gpen"]
 
 
 def gpen(
@@ -54,14 +52,14 @@ def gpen(
     strength: float = _R.strength,
     temporal: float = _R.temporal,
     blend_radius: int = _R.blend_radius,
-    save_faces: str | os.PathLike[str] | None = _R.save_faces,
 ) -> vs.VideoNode:
     """Restore the faces in ``clip`` with GPEN; every pixel outside the face masks is left as it was.
 
-    ``clip``: RGB24/RGB48 (and 10/12-bit RGB), RGBH/RGBS, or integer YUV/GRAY at 8, 10, 12 or 16 bits with
-    any chroma subsampling; YUV is read with the clip's own ``_Matrix`` and ``_Range`` (unspecified
-    matrix: bt709 from 720 lines up, else bt601; absent range: limited). Float RGB is restored as 16-bit
-    codes and only the change is added back, so samples outside faces keep their exact float values.
+    ``clip``: integer RGB, YUV (any chroma subsampling) or GRAY at 8 to 16 bits, or RGBH/RGBS, of one
+    format and size. YUV is read with the clip's own ``_Matrix`` and ``_Range``, decided as the CLI
+    decides from a file's tags (untagged matrix: bt709 from 720 lines up, else bt601; untagged range:
+    limited YUV, full RGB/GRAY); they must not change within the clip. Float RGB reaches the network as
+    16-bit codes and only the change is added back, so samples outside faces keep their exact values.
     The result has the input's format and frame props.
 
     The keywords are the ``gpen-video`` options (``--batch-size`` is ``batch_size``), with the same
@@ -71,22 +69,23 @@ def gpen(
     """
     values = dict(locals())  # first statement: exactly the keyword arguments (and the clip)
     clip = check_clip(values.pop("clip"))
-    return _build(clip, build_options(values))
-
-
-def _build(clip: vs.VideoNode, options: Options, **parts: Any) -> vs.VideoNode:
-    """The filter for a checked clip; ``parts`` (``model=``, ``detector=``) go to the engine as they are."""
-    fmt = clip_format(clip, clip.get_frame(0).props)
-    return restore_clip(clip, _engine(options, fmt, **parts), fmt)
+    options = build_options(values)
+    fmt = clip_format(clip, clip.get_frame(0).props)  # frame 0's tags stand for the clip's
+    return restore_clip(clip, _engine(options, fmt), fmt)
 
 
 def _engine(options: Options, fmt: ClipFormat, **parts: Any):
-    """The window engine, built now so a missing checkpoint fails when the script is evaluated."""
-    from gpen_video.window import WindowEngine  # torch and the network load only when a clip is filtered
+    """The window engine, built when the script is evaluated so that missing weights fail there.
+
+    The engine loads GPEN on first use, so its file is looked up here, before any frame is asked for.
+    ``parts`` (``model=``, ``detector=``: loaded networks) go to the engine as they are.
+    """
+    from gpen_video.model import resolve_weights
+    from gpen_video.window import WindowEngine  # detector and network code load only when a clip is filtered
 
     try:
-        # a library that prints while loading must not corrupt a y4m stream on stdout
-        with contextlib.redirect_stdout(sys.stderr):
-            return WindowEngine(options, fmt, **parts)
+        if parts.get("model") is None:
+            resolve_weights(options.model.model, options.model.weights_dir)
+        return WindowEngine(options, fmt, **parts)
     except GpenVideoError as error:
         raise vs.Error(f"gpen: {error}") from error

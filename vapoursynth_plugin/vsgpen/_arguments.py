@@ -17,19 +17,22 @@ from typing import Any
 
 import vapoursynth as vs
 
+from gpen_video.model.registry import entries
 from gpen_video.options import DetectOptions, ModelOptions, Options, RestoreOptions, TrackOptions
 
 # Options fields that hold the stages the filter exposes (encoding is the CLI's business)
 STAGES: dict[str, type] = {"model": ModelOptions, "detect": DetectOptions, "track": TrackOptions,
                            "restore": RestoreOptions}
 RENAMED = {"weights_dir": "weights", "device": "device_index"}  # option field -> filter keyword
+# Fields the filter leaves at their defaults: the CLI's pipeline, not the engine, writes the saved faces.
+CLI_ONLY = {"save_faces"}
 
-# Values the dataclasses' types alone do not rule out. These are the limits the engine relies on.
+# Values the dataclasses' types alone do not rule out (the CLI's flags state the same limits).
 _CHOICES = {
     "dtype": ("auto", "fp32", "fp16", "bf16"),
     "faces": ("all", "largest", "center"),
     "template": ("gpen", "ffhq"),
-    "detector": ("retinaface_resnet50", "retinaface_mobile0.25"),
+    "detector": tuple(entry.name for entry in entries() if entry.kind == "detector"),
     "smooth_space": ("similarity", "points"),
 }
 _UNIT = (0.0, 1.0)
@@ -46,7 +49,8 @@ def keywords() -> dict[str, tuple[str, str, Any]]:
     table = {}
     for stage, cls in STAGES.items():
         for field in dataclasses.fields(cls):
-            table[RENAMED.get(field.name, field.name)] = (stage, field.name, field.default)
+            if field.name not in CLI_ONLY:
+                table[RENAMED.get(field.name, field.name)] = (stage, field.name, field.default)
     return table
 
 

@@ -126,7 +126,7 @@ class ClipFrame:
     """One source frame as the engine reads it: ``index`` and planar ``planes``, made on first use.
 
     The planes are copied out of the VapourSynth frame lazily because the engine caches its per-frame
-    work and, in a sequential run, reads the planes of only one or two of the 2K+1 frames it is given.
+    work: in a sequential run it reads only the frames new to its caches and those it composites.
     ``cached_property`` (not ``property``) so the engine may replace ``planes`` on a copy of the object.
     """
 
@@ -149,7 +149,7 @@ def read_planes(frame: vs.VideoFrame, float_rgb: bool) -> tuple[np.ndarray, ...]
 
 
 def _float_to_codes(plane: np.ndarray) -> np.ndarray:
-    # NaN would poison the engine's arithmetic; it becomes 0, and stays NaN outside faces on the way back.
+    # NaN would poison the engine's arithmetic: it reaches the engine as 0 and the output as NaN again.
     values = np.nan_to_num(plane.astype(np.float32), nan=0.0)
     return np.rint(np.clip(values, 0.0, 1.0) * _FLOAT_CODE_MAX).astype(np.uint16)
 

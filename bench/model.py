@@ -1,0 +1,228 @@
+"""GPEN speed, memory and precision, measured in one run so the ratios hold on a shared, noisy machine.
+
+For each released size x batch x dtype: faces/s and the peak memory one forward adds, beside the
+baseline (the reference per-sample grouped-conv form, fp32, batch 1) and the FLOP floor (FLOPs per face,
+counted by torch's FlopCounterMode, over this device's measured matmul rate in that dtype). Then
+fp16/bf16 against fp32 on a real face crop (scikit-image's astronaut) with randomly initialised weights
+of the released configurations: relative L2 and the largest error in 8-bit levels.
+
+    python bench/model.py                       # cuda when present, else a ~2 minute cpu run
+    python bench/model.py --sizes 512 --batches 1 8 32 --dtypes fp32 fp16 bf16
+
+On the cpu every configuration runs in a fresh process, so its peak-RSS growth is its own; on cuda the
+peak is torch.cuda.max_memory_allocated over the forward. Both exclude the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gpen_video.model import GPEN, GPENConfig, entries  # noqa: E402
+from gpen_video.model.load import DTYPES  # noqa: E402
+
+RELEASED = {e.config.size: e.config for e in entries() if e.kind == "gpen" and e.config is not None}
+_MODELS: dict[int, GPEN] = {}
+
+
+def random_gpen(size: int, seed: int = 0) -> GPEN:
+    """The released configuration with the goldens' recipe: official init plus 0.1 N(0,1), so every
+    parameter (the encoder-skip scales, zero at init, included) is live."""
+    if size not in _MODELS:
+        torch.manual_seed(seed)
+        model = GPEN(RELEASED[size])
+        with torch.no_grad():
+            for param in model.parameters():
+                param.add_(0.1 * torch.randn_like(param))
+        _MODELS[size] = model.eval().requires_grad_(False)
+    return _MODELS[size]
+
+
+def flops_per_face(config: GPENConfig) -> float:
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        GPEN(config)(torch.zeros(1, 3, config.size, config.size))
+    return float(counter.get_total_flops())
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype) -> float:
+    """FLOP/s of a large square matmul in ``dtype``: the device's practical ceiling."""
+    n = 8192 if device.type == "cuda" else 1024
+    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    a @ b
+    synchronize(device)
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 1.0 or runs < 3:
+        a @ b
+        synchronize(device)
+        runs += 1
+    return 2 * n**3 * runs / (time.perf_counter() - start)
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure(job: dict) -> dict:
+    """Time one configuration: one warm-up forward, then the median of ``repeats`` timed ones."""
+    if job.get("threads"):
+        torch.set_num_threads(job["threads"])
+    device, dtype = torch.device(job["device"]), DTYPES[job["dtype"]]
+    model = copy.deepcopy(random_gpen(job["size"])).cast(device, dtype)
+    model.use_grouped_conv(job["form"] == "grouped")
+    x = torch.rand(job["batch"], 3, job["size"], job["size"], device=device) * 2 - 1
+    synchronize(device)
+    if device.type == "cuda":
+        base = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        base = rss_bytes()
+    times = []
+    with torch.inference_mode():
+        for _ in range(job["repeats"] + 1):
+            start = time.perf_counter()
+            model(x)
+            synchronize(device)
+            times.append(time.perf_counter() - start)
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) - base
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    seconds = statistics.median(times[1:])
+    return {**job, "seconds": seconds, "faces_per_s": job["batch"] / seconds, "peak_mb": max(peak, 0) / 1e6}
+
+
+def run_job(job: dict) -> dict:
+    """On the cpu in a fresh process (its own peak RSS); on cuda here. Out-of-memory is a result."""
+    try:
+        if job["device"] != "cpu":
+            return measure(job)
+        done = subprocess.run([sys.executable, __file__, "--job", json.dumps(job)], capture_output=True,
+                              text=True, check=True)
+        return json.loads(done.stdout.splitlines()[-1])
+    except (torch.OutOfMemoryError, subprocess.CalledProcessError) as error:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return {**job, "error": "out of memory" if isinstance(error, torch.OutOfMemoryError) else "failed"}
+
+
+def plan(args: argparse.Namespace) -> list[dict]:
+    jobs = []
+    for size in args.sizes:
+        common = {"device": args.device, "size": size, "repeats": args.repeats, "threads": args.threads}
+        jobs.append({**common, "batch": 1, "dtype": "fp32", "form": "grouped"})
+        jobs += [{**common, "batch": b, "dtype": d, "form": "batched"} for d in args.dtypes for b in args.batches]
+    return jobs
+
+
+def speed_table(results: list[dict], flops: dict[int, float], rates: dict[str, float]) -> list[str]:
+    rows = ["| size | dtype | batch | form | faces/s | x baseline | % of FLOP floor | peak MB |",
+            "|---|---|---|---|---|---|---|---|"]
+    baseline = {r["size"]: r["faces_per_s"] for r in results if r["form"] == "grouped" and "error" not in r}
+    for r in results:
+        head = f"| {r['size']} | {r['dtype']} | {r['batch']} | {r['form']} |"
+        if "error" in r:
+            rows.append(f"{head} {r['error']} | | | |")
+            continue
+        floor = rates[r["dtype"]] / flops[r["size"]]
+        ratio = r["faces_per_s"] / baseline[r["size"]] if baseline.get(r["size"]) else float("nan")
+        rows.append(f"{head} {r['faces_per_s']:.3g} | {ratio:.2f} | {100 * r['faces_per_s'] / floor:.0f}% "
+                    f"| {r['peak_mb']:.0f} |")
+    return rows
+
+
+def astronaut_face(size: int) -> torch.Tensor:
+    """The astronaut's face, cropped roughly to GPEN's alignment template, as a [-1, 1] NCHW batch of 1."""
+    from skimage.data import astronaut
+
+    # Eyes at about (204, 103) and (245, 104): the template puts them 0.21 of the crop apart, 0.47 down.
+    crop = torch.from_numpy(astronaut()[11:207, 127:323].copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+    return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def precision_rows(device: torch.device, sizes: list[int], dtypes: list[str]) -> list[str]:
+    rows = ["| size | compared | relative L2 | max error, 8-bit levels |", "|---|---|---|---|"]
+    for size in sizes:
+        x = astronaut_face(size).to(device)
+
+        def run(dtype: torch.dtype, size: int = size, x: torch.Tensor = x) -> torch.Tensor:
+            with torch.inference_mode():
+                return copy.deepcopy(random_gpen(size)).cast(device, dtype)(x).double()
+
+        fp32 = run(torch.float32)
+        pairs = [("fp32 vs fp64", fp32, run(torch.float64))]
+        pairs += [(f"{name} vs fp32", run(DTYPES[name]), fp32) for name in dtypes if name != "fp32"]
+        for label, out, base in pairs:
+            rel = ((out - base).norm() / base.norm()).item()
+            worst = (out.clamp(-1, 1) - base.clamp(-1, 1)).abs().max().item() * 127.5
+            rows.append(f"| {size} | {label} | {rel:.2e} | {worst:.2f} |")
+    return rows
+
+
+def machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    return (f"{platform.processor() or platform.machine()} cpu, {torch.get_num_threads()} threads, "
+            f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f}")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    cuda = torch.cuda.is_available()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if cuda else "cpu")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048] if cuda else [256, 512])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16] if cuda else [1, 2])
+    parser.add_argument("--dtypes", nargs="+", default=["fp32", "fp16", "bf16"] if cuda else ["fp32", "bf16"],
+                        help="fp16 on the cpu is emulated and ~50x slower than fp32; left out by default")
+    parser.add_argument("--repeats", type=int, default=10 if cuda else 2)
+    parser.add_argument("--threads", type=int, help="torch cpu threads (default: torch's choice)")
+    parser.add_argument("--job", help=argparse.SUPPRESS)  # worker mode: one configuration, JSON out
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.job:
+        print(json.dumps(measure(json.loads(args.job))))
+        return 0
+    device = torch.device(args.device)
+    flops = {size: flops_per_face(RELEASED[size]) for size in args.sizes}
+    rates = {name: matmul_rate(device, DTYPES[name]) for name in args.dtypes}
+    print(f"machine: {machine(device)}")
+    print("FLOPs per face: " + ", ".join(f"{s}: {f / 1e9:.1f} G" for s, f in flops.items()))
+    print("matmul rate: " + ", ".join(f"{d}: {r / 1e12:.3g} TFLOP/s" for d, r in rates.items()) + "\n")
+    results = []
+    for job in plan(args):
+        results.append(run_job(job))
+        done = results[-1]
+        outcome = done.get("error") or f"{done['faces_per_s']:.3g} faces/s, {done['peak_mb']:.0f} MB"
+        print(f"  {job['size']} {job['dtype']} batch {job['batch']} {job['form']}: {outcome}", file=sys.stderr)
+    print("\n".join(speed_table(results, flops, rates)) + "\n")
+    print("\n".join(precision_rows(device, args.sizes, args.dtypes)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
