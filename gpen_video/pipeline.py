@@ -16,9 +16,7 @@ from pathlib import Path
 from gpen_video.errors import FrameError, GpenVideoError
 from gpen_video.io import Frame, open_video, open_writer
 from gpen_video.options import Options
-from gpen_video.window import WindowEngine
-
-RENDER_CHUNK = 8  # output frames rendered together: enough faces for a full GPEN batch
+from gpen_video.window import RENDER_CHUNK, WindowEngine
 
 
 @dataclass
@@ -60,8 +58,7 @@ def restore_video(source: str | Path, target: str | Path, options: Options, *, s
     with open_video(source, fps=options.encode.fps) as reader:
         info = reader.info
         engine = engine_factory(options, info)
-        if options.restore.save_faces:
-            engine.on_faces = _face_saver(Path(options.restore.save_faces))
+        engine.prepare()  # a missing or broken checkpoint fails here, before any output exists
         with open_writer(target, info, options.encode, source=source) as writer, \
                 _progress_bar(info.frame_count, progress) as bar:
             for out in _render_stream(engine, reader, span, report):
@@ -147,21 +144,6 @@ def _render_chunk(engine: WindowEngine, buffer: dict[int, Frame], chunk: range, 
     for t in chunk:
         report.frames += 1
         yield rendered.get(t, buffer[t])
-
-
-def _face_saver(folder: Path) -> Callable:
-    """Write each frame's blended aligned faces as PNGs (``--save-faces``), for inspection."""
-    import torch
-    import torchvision
-
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(t: int, crops: torch.Tensor) -> None:
-        for i, crop in enumerate(crops):
-            image = (crop.clamp(0, 1) * 255).round().to("cpu", dtype=torch.uint8)
-            torchvision.io.write_png(image, str(folder / f"frame{t:06d}_face{i}.png"))
-
-    return save
 
 
 class _progress_bar:

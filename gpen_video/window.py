@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,12 +24,14 @@ import torch
 from gpen_video import colour
 from gpen_video.faces import Detections, Detector, TrackedFaces, frame_signatures, is_cut, track_window
 from gpen_video.options import Options
-from gpen_video.restore.stage import CropRecipe, FaceStage
-
+from gpen_video.restore.stage import CropRecipe, FaceStage, face_saver
 
 # Frames per detector batch. Batches are padded to this size: a convolution's result for one frame can
 # differ in the last bit with the batch size, and rule 1 wants the same pixels in any request order.
 DETECT_BATCH = 4
+# Output frames rendered together by the CLI and the VapourSynth filter: faces of several frames then
+# fill one GPEN batch.
+RENDER_CHUNK = 8
 
 
 class VideoFormat(Protocol):
@@ -87,13 +90,18 @@ class WindowEngine:
         self.faces = FaceStage(options, model=model, device=self.device)
         self.times = StageTimes({})
         self.on_faces: Callable[[int, torch.Tensor], None] | None = None
+        if options.restore.save_faces:
+            self.on_faces = face_saver(options.restore.save_faces)
         capacity = 4 * self.radius + 64
-        self._detections = _LRU(capacity)
-        self._signatures = _LRU(capacity)
+        self._seen = _LRU(capacity)  # frame -> (Detections, scene-cut signature), evicted together
         self._tracked = _LRU(capacity)
         # per frame: {recipe key: CropRecipe with source and restored crops}; only the blend's reach is kept
         self._crops = _LRU(2 * self.blend_radius + 48)
         self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Load the network now rather than at the first face, so a bad checkpoint fails early."""
+        self.faces.restorer  # noqa: B018
 
     def window(self, t: int) -> range:
         """Frames that output frame t depends on, clipped to the video."""
@@ -120,7 +128,7 @@ class WindowEngine:
         with self._lock:
             rgb = _RGBCache(self, frames)
             self._detect(sorted({s for t in ts for s in self._track_window(t)}), rgb)
-            return [(self._detections[t], self._track(t)) for t in ts]
+            return [(self._seen[t][0], self._track(t)) for t in ts]
 
     # -- per-frame analysis -------------------------------------------------------------------------
 
@@ -139,7 +147,7 @@ class WindowEngine:
 
     def _detect(self, indices: Sequence[int], rgb: _RGBCache) -> None:
         """Detections and scene-cut signatures for frames that lack them, in padded fixed-size batches."""
-        missing = [s for s in indices if s not in self._detections]
+        missing = [s for s in indices if s not in self._seen]
         start = time.perf_counter()
         for chunk in _chunks(missing, DETECT_BATCH):
             batch = torch.stack([rgb[s] for s in chunk])
@@ -147,8 +155,7 @@ class WindowEngine:
             padded = torch.cat([batch, batch.new_zeros((DETECT_BATCH - len(chunk), *batch.shape[1:]))])
             found = self.detector.detect(padded)
             for i, s in enumerate(chunk):
-                self._detections.put(s, found[i])
-                self._signatures.put(s, signatures[i])
+                self._seen.put(s, (found[i], signatures[i]))
         self.times.add("detect", time.perf_counter() - start)
 
     def _track(self, s: int) -> TrackedFaces:
@@ -157,10 +164,10 @@ class WindowEngine:
         start = time.perf_counter()
         frames = self._track_window(s)
         lo = frames.start
-        detections = [self._detections[i] for i in frames]
-        cuts = [i > 0 and i - 1 in self._signatures and is_cut(self._signatures[i - 1], self._signatures[i])
-                for i in frames]
-        cuts[0] = False  # what lies before the window is not part of it
+        seen = [self._seen[i] for i in frames]
+        # a cut flag needs the frame before; the window's first flag is never read, so it needs none
+        cuts = [False] + [is_cut(before[1], after[1]) for before, after in pairwise(seen)]
+        detections = [found for found, _ in seen]
         tracked = track_window(detections, cuts, s - lo, self.options.track,
                                (self.video.width, self.video.height))
         self._tracked.put(s, tracked)

@@ -95,6 +95,7 @@ def composite(planes: Sequence[torch.Tensor], layout: Any, matrix: str | None, r
     if not live:
         return out
     sub = tuple(layout.subsampling) if layout.family == "yuv" else (0, 0)
+    matrix = colour.resolve_matrix(matrix, h)  # by the frame's height: the region below may be shorter
     device = planes[0].device
     mask = face_mask(crops.shape[-1], device) if mask is None else mask.to(device)
     region = _region(live, sub, (h, w))

@@ -46,7 +46,7 @@ class FaceRestorer:
             self._batch = self._auto_batch()
         return self._batch
 
-    @torch.inference_mode()
+    @torch.no_grad()  # not inference_mode: callers may still update the results in place
     def restore(self, crops: torch.Tensor) -> torch.Tensor:
         """Restore aligned crops in fixed-size batches; output is on the model's device, float32."""
         if crops.dim() != 4 or crops.shape[1] != 3:
@@ -88,7 +88,7 @@ class FaceRestorer:
         torch.cuda.synchronize(self.device)
         base = torch.cuda.memory_allocated(self.device)
         torch.cuda.reset_peak_memory_stats(self.device)
-        with torch.inference_mode():
+        with torch.no_grad():
             self._run(torch.zeros((1, 3, self.size, self.size), device=self.device), 1)
         per_face = max(torch.cuda.max_memory_allocated(self.device) - base, 1)
         free, _ = torch.cuda.mem_get_info(self.device)

@@ -6,8 +6,9 @@ recipes into batched tensor calls; the per-pixel work stays on the device (rule 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -111,3 +112,19 @@ class FaceStage:
 
 def _with(recipe: CropRecipe, **changes: Any) -> CropRecipe:
     return replace(recipe, **changes)
+
+
+def face_saver(folder: str) -> Callable[[int, torch.Tensor], None]:
+    """A callback writing each frame's blended aligned faces as PNGs (``save_faces``), for inspection."""
+    import torchvision
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+
+    def save(t: int, crops: torch.Tensor) -> None:
+        for i, crop in enumerate(crops):
+            image = (crop.clamp(0, 1) * 255).round().to("cpu", dtype=torch.uint8)
+            torchvision.io.write_png(image, str(target / f"frame{t:06d}_face{i}.png"))
+
+    return save
+

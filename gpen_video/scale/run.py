@@ -194,7 +194,7 @@ def _run_on_ray(jobs: list[SegmentJob], manifest: Manifest, scale: ScaleOptions,
 
 def _connect(ray: Any, scale: ScaleOptions) -> None:
     """Start a local Ray for ``--workers``, or join the cluster at ``--ray-address``."""
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     hook = os.environ.get(TEST_HOOK)
     if hook:  # tests only: the cluster's workers do not inherit this process's environment
         quiet["runtime_env"] = {"env_vars": {TEST_HOOK: hook}}

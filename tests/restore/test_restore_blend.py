@@ -60,7 +60,7 @@ def test_missing_neighbours_are_ignored_even_if_garbage() -> None:
 
 
 def test_static_source_loses_most_of_the_invented_texture() -> None:
-    frames = 24
+    frames = 16
     source = torch.stack([face(0)] * frames)
     restored = source + texture(frames, 1)
     out = blend_clip(restored, source, 1.0)

@@ -110,3 +110,17 @@ def test_a_face_partly_off_the_frame() -> None:
     affine = known_affine(3, 88, 50, S, 30)[None].float()
     out = composite(planes, lay, "bt709", "tv", solid((1.0, 1.0, 1.0)), affine, torch.tensor([1.0]))
     assert changed(planes, out)[0][70:, :20].any() and not changed(planes, out)[0][:30].any()
+
+
+def test_an_unspecified_matrix_is_resolved_by_the_frame_height() -> None:
+    """A small face on an HD frame still uses bt709, although the region pasted is under 720 rows."""
+    lay = layout("yuv", 8, (1, 1))
+    planes = [torch.full((720, 48), 120, dtype=torch.uint8), torch.full((360, 24), 90, dtype=torch.uint8),
+              torch.full((360, 24), 170, dtype=torch.uint8)]
+    affine = known_affine(24, 300, 30, S)[None].float()
+    crops = solid((0.9, 0.3, 0.2))
+    unspecified = composite(planes, lay, "unknown", "tv", crops, affine, torch.tensor([1.0]))
+    assert all(torch.equal(a, b) for a, b in zip(
+        unspecified, composite(planes, lay, "bt709", "tv", crops, affine, torch.tensor([1.0])), strict=True))
+    assert not torch.equal(unspecified[1], composite(planes, lay, "bt601", "tv", crops, affine,
+                                                     torch.tensor([1.0]))[1])

@@ -20,9 +20,10 @@ from typing import Protocol
 import vapoursynth as vs
 
 from gpen_video.errors import GpenVideoError
+from gpen_video.window import RENDER_CHUNK
 from vsgpen._formats import ClipFormat, ClipFrame, check_props, write_planes
 
-CHUNK = 8  # output frames per engine call, as the CLI's pipeline.RENDER_CHUNK
+CHUNK = RENDER_CHUNK  # output frames per engine call, as in the CLI
 _KEPT_CHUNKS = 2  # rendered chunks whose frames may wait for their requests (two threads' worth)
 
 
