@@ -6,8 +6,29 @@ VapourSynth keyword share one spelling (``batch_size`` / ``--batch-size``). Defa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
+from typing import Any
+
+from gpen_video.errors import UsageError
+
+# Allowed values beyond what a field's type says; the CLI's flags and the VapourSynth keywords use these.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "dtype": ("auto", "fp32", "fp16", "bf16"),
+    "detector": ("retinaface_resnet50", "retinaface_mobile0.25"),
+    "faces": ("all", "largest", "center"),
+    "smooth_space": ("similarity", "points"),
+    "template": ("gpen", "ffhq"),
+}
+_UNIT = (0.0, 1.0)
+RANGES: dict[str, tuple[float, float | None]] = {  # (low, high), inclusive; None = unbounded
+    "strength": _UNIT, "temporal": _UNIT, "score_threshold": _UNIT,
+    "batch_size": (0, None), "min_face": (0, None), "detect_size": (32, None), "track_radius": (0, None),
+    "blend_radius": (0, None), "min_hits": (1, None), "max_misses": (0, None), "ramp": (0, None),
+    "point_noise": (0.0, None), "motion_noise": (0.0, None), "crf": (0, 63),
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +89,36 @@ class Options:
     restore: RestoreOptions = field(default_factory=RestoreOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
+    def validate(self, spell: Callable[[str], str] = str) -> Options:
+        """Raise UsageError for the first value outside its choices or range; ``spell`` names a field
+        the way the caller's user typed it (``--batch-size`` on the command line)."""
+        for stage in (self.model, self.detect, self.track, self.restore, self.encode):
+            for item in fields(stage):
+                problem = check_value(item.name, getattr(stage, item.name))
+                if problem:
+                    raise UsageError(f"{spell(item.name)} {problem}")
+        if self.restore.blend_radius > self.track.track_radius:
+            raise UsageError(f"{spell('blend_radius')} must not exceed {spell('track_radius')} (the blend "
+                             f"follows tracked faces), got {self.restore.blend_radius} > {self.track.track_radius}")
+        return self
+
     @property
     def window_radius(self) -> int:
         """K of DESIGN rule 1: output frame t depends on input frames t-K .. t+K only."""
         return self.track.track_radius + self.restore.blend_radius
+
+
+def check_value(name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the option ``name`` ("must be ..."), or None when it is fine."""
+    if value is None:
+        return None
+    if name in CHOICES and value not in CHOICES[name]:
+        return f"must be one of {', '.join(CHOICES[name])}, not {value!r}"
+    low, high = RANGES.get(name, (None, None))
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        return f"must be {bounds}, not {value!r}"
+    return None
+

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 from gpen_video.errors import UsageError
 from gpen_video.options import (
+    CHOICES,
     DetectOptions,
     EncodeOptions,
     ModelOptions,
@@ -34,20 +35,19 @@ FLAGS: list[tuple[type, str, dict, str]] = [
     (ModelOptions, "model", {"metavar": "NAME|PATH"}, "checkpoint: a registry name or a .pth/.pt file"),
     (ModelOptions, "weights_dir", {"metavar": "DIR"}, "folder for downloaded checkpoints"),
     (ModelOptions, "device", {}, "torch device: cuda, cuda:1, cpu (default: cuda when there is one)"),
-    (ModelOptions, "dtype", {"choices": ["auto", "fp32", "fp16", "bf16"]}, "GPEN precision"),
+    (ModelOptions, "dtype", {"choices": CHOICES["dtype"]}, "GPEN precision"),
     (ModelOptions, "batch_size", {"type": int, "metavar": "N"}, "faces per GPEN batch; 0 = from free memory"),
     (ModelOptions, "compile", {"action": "store_true"}, "torch.compile the network (slow start)"),
-    (DetectOptions, "detector", {"choices": ["retinaface_resnet50", "retinaface_mobile0.25"]},
-     "face detector"),
+    (DetectOptions, "detector", {"choices": CHOICES["detector"]}, "face detector"),
     (DetectOptions, "score_threshold", {"type": float, "metavar": "S"}, "detector confidence"),
     (DetectOptions, "min_face", {"type": int, "metavar": "PX"}, "ignore faces smaller than this"),
-    (TrackOptions, "faces", {"choices": ["all", "largest", "center"]}, "which faces to restore"),
+    (TrackOptions, "faces", {"choices": CHOICES["faces"]}, "which faces to restore"),
     (TrackOptions, "track_radius", {"type": int, "metavar": "N"}, "frames each side for landmark smoothing"),
     (RestoreOptions, "strength", {"type": float, "metavar": "0..1"}, "blend of restored over original"),
     (RestoreOptions, "temporal", {"type": float, "metavar": "0..1"},
      "temporal blend of restored faces; 0 = per frame"),
     (RestoreOptions, "blend_radius", {"type": int, "metavar": "N"}, "frames each side the temporal blend uses"),
-    (RestoreOptions, "template", {"choices": ["gpen", "ffhq"]}, "alignment template"),
+    (RestoreOptions, "template", {"choices": CHOICES["template"]}, "alignment template"),
     (RestoreOptions, "save_faces", {"metavar": "DIR"}, "also save each aligned restored face as PNG"),
     (EncodeOptions, "codec", {}, "video codec, e.g. libx264, libx265, ffv1, prores_ks"),
     (EncodeOptions, "crf", {"type": int}, "quality for x264/x265 (lower is better)"),
@@ -97,9 +97,9 @@ def options_from_args(args: argparse.Namespace) -> Options:
         given = {f.name: getattr(args, f.name) for f in fields(cls)
                  if getattr(args, f.name, None) not in (None, False)}
         parts[cls] = cls(**given)
-    _validate(parts)
-    return Options(model=parts[ModelOptions], detect=parts[DetectOptions], track=parts[TrackOptions],
-                   restore=parts[RestoreOptions], encode=parts[EncodeOptions])
+    options = Options(model=parts[ModelOptions], detect=parts[DetectOptions], track=parts[TrackOptions],
+                      restore=parts[RestoreOptions], encode=parts[EncodeOptions])
+    return options.validate(spell=lambda name: f"--{name.replace('_', '-')}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,20 +138,6 @@ def _default(cls: type, name: str):
         if f.name == name:
             return None if f.default is MISSING else f.default
     raise KeyError(name)
-
-
-def _validate(parts: dict) -> None:
-    restore = parts[RestoreOptions]
-    for name in ("strength", "temporal"):
-        value = getattr(restore, name)
-        if not 0.0 <= value <= 1.0:
-            raise UsageError(f"--{name} must be between 0 and 1, not {value}")
-    for cls, name in ((ModelOptions, "batch_size"), (TrackOptions, "track_radius"),
-                      (RestoreOptions, "blend_radius"), (DetectOptions, "min_face")):
-        if getattr(parts[cls], name) < 0:
-            raise UsageError(f"--{name.replace('_', '-')} must not be negative")
-    if parts[RestoreOptions].blend_radius > parts[TrackOptions].track_radius:
-        raise UsageError("--blend-radius must not exceed --track-radius")
 
 
 def _span(args: argparse.Namespace):

@@ -51,8 +51,10 @@ def _wide(t: Tensor) -> Tensor:
 
 def fused_leaky_relu(x: Tensor, bias: Tensor) -> Tensor:
     """Bias, leaky ReLU (slope 0.2), then gain sqrt(2) to keep the activations' variance."""
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    return F.leaky_relu(x + bias.view(shape), 0.2) * SQRT2
+    out = x + bias.view((1, -1) + (1,) * (x.ndim - 2))
+    if out.requires_grad:
+        return F.leaky_relu(out, 0.2) * SQRT2
+    return F.leaky_relu_(out, 0.2).mul_(SQRT2)  # in place on our own temporary: one map less at the peak
 
 
 class PixelNorm(nn.Module):
@@ -179,7 +181,8 @@ class ModulatedConv2d(nn.Module):
         else:
             out = F.conv2d(x, weight, padding=self.kernel_size // 2)
         if self.demodulate:
-            out = out * d.to(out.dtype)[:, :, None, None]
+            d = d.to(out.dtype)[:, :, None, None]
+            out = out * d if out.requires_grad else out.mul_(d)
         return out
 
     def _grouped(self, x: Tensor, s: Tensor) -> Tensor:

@@ -1,7 +1,7 @@
 """Paste restored faces back into a frame's own planes, at its own bit depth, touching nothing else.
 
 Each restored crop and the soft mask are inverse-warped to the frame (bilinear, only over the face's
-bounding box); where faces overlap, the larger weighted mask wins per pixel, giving one face layer F
+bounding box); where faces overlap, the larger weighted mask dominates smoothly, giving one face layer F
 and one mask M. F is converted to the frame's planes *unrounded* and blended at each plane's own
 resolution, new = orig * (1 - m) + F_plane * m, with m the mask averaged down to chroma size with the
 chroma's own siting. The background is therefore never round-tripped through RGB (a 4:2:0 chroma
@@ -24,6 +24,7 @@ from gpen_video.restore.align import invert_affine, sampling_grid
 from gpen_video.restore.mask import face_mask
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels, end-exclusive
+OVERLAP_SHARPNESS = 8.0  # how strongly the larger of two overlapping masks dominates
 
 
 def face_boxes(affines: torch.Tensor, crop_size: int, frame_hw: tuple[int, int]) -> list[Box | None]:
@@ -54,10 +55,16 @@ def _region(boxes: Sequence[Box], subsampling: Sequence[int], frame_hw: tuple[in
 
 def _face_layer(crops: torch.Tensor, affines: torch.Tensor, weights: Sequence[float], mask: torch.Tensor,
                 boxes: Sequence[Box | None], region: Box) -> tuple[torch.Tensor, torch.Tensor]:
-    """Warp each face and its weighted mask into ``region``; the larger mask wins per pixel."""
+    """Warp each face and its weighted mask into ``region``; where faces overlap the larger mask dominates.
+
+    Faces are mixed with weights m_i ** OVERLAP_SHARPNESS rather than by a hard per-pixel winner: two
+    near-equal masks would otherwise pick their winner pixel by pixel and speckle the overlap.
+    """
     rx0, ry0, rx1, ry1 = region
-    layer = crops.new_zeros((3, ry1 - ry0, rx1 - rx0), dtype=torch.float32)
+    acc = crops.new_zeros((3, ry1 - ry0, rx1 - rx0), dtype=torch.float32)
+    acc_w = crops.new_zeros((1, ry1 - ry0, rx1 - rx0), dtype=torch.float32)
     m_all = crops.new_zeros((1, ry1 - ry0, rx1 - rx0), dtype=torch.float32)
+    winner = acc.clone()  # the hard per-pixel winner, where m ** sharpness underflows to 0
     s = crops.shape[-1]
     for i, box in enumerate(boxes):
         if box is None or weights[i] <= 0.0:
@@ -67,11 +74,13 @@ def _face_layer(crops: torch.Tensor, affines: torch.Tensor, weights: Sequence[fl
         src = torch.cat([crops[i : i + 1].float(), mask.float().expand(1, 1, s, s)], dim=1)
         warped = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
         m_face = warped[3:] * weights[i]
-        view_m = m_all[:, y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
-        view_f = layer[:, y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
-        wins = m_face > view_m
-        view_f.copy_(torch.where(wins, warped[:3], view_f))
-        view_m.copy_(torch.where(wins, m_face, view_m))
+        w_face = m_face**OVERLAP_SHARPNESS
+        view = (slice(None), slice(y0 - ry0, y1 - ry0), slice(x0 - rx0, x1 - rx0))
+        acc[view] += warped[:3] * w_face
+        acc_w[view] += w_face
+        winner[view] = torch.where(m_face > m_all[view], warped[:3], winner[view])
+        m_all[view] = torch.maximum(m_all[view], m_face)
+    layer = torch.where(acc_w > 0, acc / acc_w.clamp_min(torch.finfo(torch.float32).tiny), winner)
     return layer, m_all
 
 

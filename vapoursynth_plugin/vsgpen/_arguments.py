@@ -8,7 +8,6 @@ Types are checked against the dataclass annotations, so a field added there is c
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import types
 import typing
@@ -17,7 +16,7 @@ from typing import Any
 
 import vapoursynth as vs
 
-from gpen_video.model.registry import entries
+from gpen_video.errors import UsageError
 from gpen_video.options import DetectOptions, ModelOptions, Options, RestoreOptions, TrackOptions
 
 # Options fields that hold the stages the filter exposes (encoding is the CLI's business)
@@ -26,23 +25,6 @@ STAGES: dict[str, type] = {"model": ModelOptions, "detect": DetectOptions, "trac
 RENAMED = {"weights_dir": "weights", "device": "device_index"}  # option field -> filter keyword
 # Fields the filter leaves at their defaults: the CLI's pipeline, not the engine, writes the saved faces.
 CLI_ONLY = {"save_faces"}
-
-# Values the dataclasses' types alone do not rule out (the CLI's flags state the same limits).
-_CHOICES = {
-    "dtype": ("auto", "fp32", "fp16", "bf16"),
-    "faces": ("all", "largest", "center"),
-    "template": ("gpen", "ffhq"),
-    "detector": tuple(entry.name for entry in entries() if entry.kind == "detector"),
-    "smooth_space": ("similarity", "points"),
-}
-_UNIT = (0.0, 1.0)
-_RANGES = {
-    "strength": _UNIT, "temporal": _UNIT, "score_threshold": _UNIT,
-    "batch_size": (0, None), "min_face": (0, None), "detect_size": (32, None), "track_radius": (0, None),
-    "blend_radius": (0, None), "min_hits": (1, None), "max_misses": (0, None), "ramp": (0, None),
-    "point_noise": (0.0, None), "motion_noise": (0.0, None),
-}
-
 
 def keywords() -> dict[str, tuple[str, str, Any]]:
     """Filter keyword -> (Options field, stage field, default), in the dataclasses' order."""
@@ -61,12 +43,12 @@ def build_options(values: Mapping[str, Any]) -> Options:
     for keyword, (stage, name, _default) in keywords().items():
         value = values[keyword]
         value = _device(value) if name == "device" else _typed(keyword, value, hints[stage][name])
-        _check_value(keyword, name, value)
         stages[stage][name] = value
-    if stages["restore"]["blend_radius"] > stages["track"]["track_radius"]:
-        raise vs.Error("gpen: blend_radius must not exceed track_radius (the blend follows tracked faces), "
-                       f"got {stages['restore']['blend_radius']} > {stages['track']['track_radius']}")
-    return Options(**{stage: STAGES[stage](**fields) for stage, fields in stages.items()})
+    options = Options(**{stage: STAGES[stage](**fields) for stage, fields in stages.items()})
+    try:
+        return options.validate(spell=lambda field: RENAMED.get(field, field))
+    except UsageError as error:
+        raise vs.Error(f"gpen: {error}") from None
 
 
 def _typed(keyword: str, value: Any, hint: Any) -> Any:
@@ -85,19 +67,6 @@ def _typed(keyword: str, value: Any, hint: Any) -> Any:
             return os.fspath(value)
     names = " or ".join("None" if kind is type(None) else kind.__name__ for kind in allowed)
     raise vs.Error(f"gpen: {keyword} must be {names}, not {value!r}")
-
-
-def _check_value(keyword: str, name: str, value: Any) -> None:
-    if value is None:
-        return
-    if name in _CHOICES and value not in _CHOICES[name]:
-        raise vs.Error(f"gpen: {keyword} must be one of {', '.join(_CHOICES[name])}, not {value!r}")
-    low, high = _RANGES.get(name, (None, None))
-    if isinstance(value, float) and not math.isfinite(value):
-        raise vs.Error(f"gpen: {keyword} must be a finite number, not {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise vs.Error(f"gpen: {keyword} must be {bounds}, not {value!r}")
 
 
 def _device(index: Any) -> str | None:
