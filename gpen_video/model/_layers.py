@@ -49,12 +49,17 @@ def _wide(t: Tensor) -> Tensor:
     return t if t.dtype == torch.float64 else t.float()
 
 
-def fused_leaky_relu(x: Tensor, bias: Tensor) -> Tensor:
-    """Bias, leaky ReLU (slope 0.2), then gain sqrt(2) to keep the activations' variance."""
-    out = x + bias.view((1, -1) + (1,) * (x.ndim - 2))
-    if out.requires_grad:
-        return F.leaky_relu(out, 0.2) * SQRT2
-    return F.leaky_relu_(out, 0.2).mul_(SQRT2)  # in place on our own temporary: one map less at the peak
+def fused_leaky_relu(x: Tensor, bias: Tensor, inplace: bool = False) -> Tensor:
+    """Bias, leaky ReLU (slope 0.2), then gain sqrt(2) to keep the activations' variance.
+
+    Without autograd, the work happens in place (on ``x`` itself if ``inplace``, else on one copy): a
+    full-resolution map less at the memory peak.
+    """
+    bias = bias.view((1, -1) + (1,) * (x.ndim - 2))
+    if x.requires_grad or bias.requires_grad:
+        return F.leaky_relu(x + bias, 0.2) * SQRT2
+    out = x.add_(bias) if inplace else x + bias
+    return F.leaky_relu_(out, 0.2).mul_(SQRT2)
 
 
 class PixelNorm(nn.Module):
@@ -63,12 +68,15 @@ class PixelNorm(nn.Module):
 
 
 class FusedLeakyReLU(nn.Module):
-    def __init__(self, channels: int) -> None:
+    """Per-channel bias + scaled leaky ReLU; ``inplace`` where its input is a temporary nobody else holds."""
+
+    def __init__(self, channels: int, inplace: bool = False) -> None:
         super().__init__()
         self.bias = nn.Parameter(torch.zeros(channels))
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return fused_leaky_relu(x, self.bias)
+        return fused_leaky_relu(x, self.bias, self.inplace)
 
 
 class Blur(nn.Module):
@@ -230,7 +238,7 @@ class StyledConv(nn.Module):
         super().__init__()
         self.conv = ModulatedConv2d(in_channel, out_channel, 3, style_dim, upsample=upsample)
         self.noise = NoiseInjection()
-        self.activate = FusedLeakyReLU(out_channel * 2)
+        self.activate = FusedLeakyReLU(out_channel * 2, inplace=True)  # on the fresh concatenation
 
     def forward(self, x: Tensor, style: Tensor, feature: Tensor) -> Tensor:
         return self.activate(self.noise(self.conv(x, style), feature))
@@ -265,5 +273,5 @@ class ConvLayer(nn.Sequential):
         else:
             layers.append(EqualConv2d(in_channel, out_channel, kernel_size, padding=kernel_size // 2,
                                       bias=False))
-        layers.append(FusedLeakyReLU(out_channel))
+        layers.append(FusedLeakyReLU(out_channel, inplace=True))  # on the conv's fresh output
         super().__init__(*layers)

@@ -21,7 +21,7 @@ from gpen_video.errors import ArchitectureError, UsageError, WeightsError
 from gpen_video.model.config import GPENConfig, infer_config
 from gpen_video.model.download import check_file
 from gpen_video.model.generator import GPEN
-from gpen_video.model.registry import find_entry, resolve_weights
+from gpen_video.model.registry import registered, resolve_weights
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # dtype "auto" per device type; cuda stays fp32 until half precision is measured on a GPU.
@@ -121,7 +121,7 @@ def load_gpen(source: str | os.PathLike[str], device: torch.device | str | None 
     """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     path = resolve_weights(source, weights_dir)
-    entry = find_entry(str(source)) if isinstance(source, str) else None
+    entry = registered(source)
     if entry is not None:
         check_file(entry, path)
     state = read_state_dict(path)

@@ -92,6 +92,20 @@ def weights_folder(weights_dir: str | os.PathLike[str] | None = None) -> Path:
     return Path(cache_home).expanduser() / "gpen-video"
 
 
+def registered(name_or_path: str | os.PathLike[str]) -> WeightsEntry | None:
+    """The manifest entry a ``--model``/detector argument means, or None when it is a path to use as is.
+
+    A registry name always means its entry; a bare manifest file name does too unless such a file exists
+    where it was given; anything else (a ``Path`` included) is a path.
+    """
+    if not isinstance(name_or_path, str):
+        return None
+    entry = find_entry(name_or_path)
+    if entry is None or (name_or_path != entry.name and Path(name_or_path).is_file()):
+        return None
+    return entry
+
+
 def resolve_weights(name_or_path: str | os.PathLike[str],
                     weights_dir: str | os.PathLike[str] | None = None) -> Path:
     """The existing file a registry name (or its file name) or a path means.
@@ -99,7 +113,7 @@ def resolve_weights(name_or_path: str | os.PathLike[str],
     A registry name is looked up in the weights folder (see ``weights_folder``); anything else is a path,
     used as it is. Raises WeightsNotFoundError, naming the path and how to get the file.
     """
-    entry = find_entry(str(name_or_path)) if isinstance(name_or_path, str) else None
+    entry = registered(name_or_path)
     if entry is not None:
         path = weights_folder(weights_dir) / entry.file
         if not path.is_file():
@@ -112,4 +126,3 @@ def resolve_weights(name_or_path: str | os.PathLike[str],
         raise WeightsNotFoundError(f"weights file not found: {path} (give an existing checkpoint file "
                                    f"or a known name: {known})")
     return path
-

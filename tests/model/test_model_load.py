@@ -38,7 +38,6 @@ def test_registry_name_is_checked_against_the_manifest(golden: Path, tmp_path: P
     good = WeightsEntry("GPEN-TEST", "gpen", "GPEN-TEST.pth", (), source.stat().st_size, sha256_file(source),
                         config=GPENConfig(32, 64, 2, 1, 0.0625))
     entries = {"GPEN-TEST": good}
-    monkeypatch.setattr("gpen_video.model.load.find_entry", entries.get)
     monkeypatch.setattr("gpen_video.model.registry.find_entry", entries.get)
     shutil.copy(source, tmp_path / "GPEN-TEST.pth")
     assert load_gpen("GPEN-TEST", device="cpu", weights_dir=tmp_path).size == 32

@@ -59,3 +59,15 @@ def test_resolve_names_file_names_and_paths(tmp_path: Path) -> None:
 def test_unknown_name_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown weights name: nope"):
         get_entry("nope")
+
+
+def test_a_local_file_named_like_a_manifest_file_is_used_as_it_is(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "GPEN-BFR-512.pth").write_bytes(b"mine")
+    folder = tmp_path / "weights"
+    assert resolve_weights("GPEN-BFR-512.pth", folder) == Path("GPEN-BFR-512.pth")
+    assert registry.registered("GPEN-BFR-512.pth") is None
+    assert registry.registered("GPEN-BFR-512") is get_entry("GPEN-BFR-512")
+    with pytest.raises(WeightsNotFoundError, match="weights fetch GPEN-BFR-512"):
+        resolve_weights("GPEN-BFR-512", folder)
