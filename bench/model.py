@@ -9,8 +9,10 @@ of the released configurations: relative L2 and the largest error in 8-bit level
     python bench/model.py                       # cuda when present, else a ~2 minute cpu run
     python bench/model.py --sizes 512 --batches 1 8 32 --dtypes fp32 fp16 bf16
 
-On the cpu every configuration runs in a fresh process, so its peak-RSS growth is its own; on cuda the
-peak is torch.cuda.max_memory_allocated over the forward. Both exclude the weights.
+Timings are taken round-robin over all configurations (median of --repeats rounds after a warm-up),
+so a change in a shared machine's load hits them alike. Peak memory is what one forward adds beyond
+weights and input: torch.cuda.max_memory_allocated on cuda; on the cpu the peak-RSS growth of a fresh
+process running that one configuration.
 """
 
 from __future__ import annotations
@@ -64,14 +66,14 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_rate(device: torch.device, dtype: torch.dtype) -> float:
+def matmul_rate(device: torch.device, dtype: torch.dtype, seconds: float = 0.5) -> float:
     """FLOP/s of a large square matmul in ``dtype``: the device's practical ceiling."""
     n = 8192 if device.type == "cuda" else 1024
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
     a @ b
     synchronize(device)
     runs, start = 0, time.perf_counter()
-    while time.perf_counter() - start < 1.0 or runs < 3:
+    while time.perf_counter() - start < seconds or runs < 3:
         a @ b
         synchronize(device)
         runs += 1
@@ -83,53 +85,87 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def measure(job: dict) -> dict:
-    """Time one configuration: one warm-up forward, then the median of ``repeats`` timed ones."""
-    if job.get("threads"):
-        torch.set_num_threads(job["threads"])
-    device, dtype = torch.device(job["device"]), DTYPES[job["dtype"]]
-    model = copy.deepcopy(random_gpen(job["size"])).cast(device, dtype)
-    model.use_grouped_conv(job["form"] == "grouped")
-    x = torch.rand(job["batch"], 3, job["size"], job["size"], device=device) * 2 - 1
+_CAST: dict[tuple[int, str, str], GPEN] = {}
+
+
+def prepared(job: dict) -> tuple[GPEN, torch.Tensor]:
+    """The job's network (shared by jobs of one size and dtype) and a random input batch."""
+    device = torch.device(job["device"])
+    key = (job["size"], job["dtype"], job["device"])
+    if key not in _CAST:
+        _CAST[key] = copy.deepcopy(random_gpen(job["size"])).cast(device, DTYPES[job["dtype"]])
+    model = _CAST[key].use_grouped_conv(job["form"] == "grouped")
+    return model, torch.rand(job["batch"], 3, job["size"], job["size"], device=device) * 2 - 1
+
+
+def forward_seconds(job: dict) -> float:
+    model, x = prepared(job)
+    device = x.device
     synchronize(device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        model(x)
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def peak_mb(job: dict) -> float:
+    """Memory one forward adds beyond weights and input: cuda's allocator peak, or the cpu's peak RSS
+    growth in a fresh process (so no earlier job's high-water mark hides it)."""
+    if job["device"] == "cpu" and not job.get("probe"):
+        probe = json.dumps({**job, "probe": True})
+        done = subprocess.run([sys.executable, __file__, "--job", probe], capture_output=True, text=True,
+                              check=True)
+        return float(done.stdout.split()[-1])
+    prepared(job)
+    device = torch.device(job["device"])
     if device.type == "cuda":
         base = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
-    else:
-        base = rss_bytes()
-    times = []
-    with torch.inference_mode():
-        for _ in range(job["repeats"] + 1):
-            start = time.perf_counter()
-            model(x)
-            synchronize(device)
-            times.append(time.perf_counter() - start)
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(device) - base
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-    seconds = statistics.median(times[1:])
-    return {**job, "seconds": seconds, "faces_per_s": job["batch"] / seconds, "peak_mb": max(peak, 0) / 1e6}
+        forward_seconds(job)
+        return (torch.cuda.max_memory_allocated(device) - base) / 1e6
+    base = rss_bytes()
+    forward_seconds(job)
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base, 0) / 1e6
 
 
-def run_job(job: dict) -> dict:
-    """On the cpu in a fresh process (its own peak RSS); on cuda here. Out-of-memory is a result."""
-    try:
-        if job["device"] != "cpu":
-            return measure(job)
-        done = subprocess.run([sys.executable, __file__, "--job", json.dumps(job)], capture_output=True,
-                              text=True, check=True)
-        return json.loads(done.stdout.splitlines()[-1])
-    except (torch.OutOfMemoryError, subprocess.CalledProcessError) as error:
+def measure(jobs: list[dict], repeats: int) -> tuple[list[dict], dict[str, float]]:
+    """Memory per job, then timings taken round-robin (one warm-up round), the matmul rates included,
+    so a change in the machine's load hits every number alike; each is the median over the rounds.
+    Out-of-memory and crashes are results."""
+    results = []
+    for job in jobs:
+        try:
+            results.append({**job, "peak_mb": peak_mb(job), "times": []})
+        except (torch.OutOfMemoryError, subprocess.CalledProcessError) as error:
+            results.append({**job, "error": "out of memory" if "memory" in str(error).lower() else "failed"})
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        return {**job, "error": "out of memory" if isinstance(error, torch.OutOfMemoryError) else "failed"}
+        print(f"  memory {describe(results[-1])}", file=sys.stderr)
+    device = torch.device(jobs[0]["device"])
+    rates: dict[str, list[float]] = {dtype: [] for dtype in dict.fromkeys(job["dtype"] for job in jobs)}
+    for round_ in range(repeats + 1):
+        for result in (r for r in results if "error" not in r):
+            seconds = forward_seconds(result)
+            if round_:
+                result["times"].append(seconds)
+        for dtype, measured in rates.items():
+            measured.append(matmul_rate(device, DTYPES[dtype]))
+        print(f"  timing round {round_}/{repeats} done", file=sys.stderr)
+    for result in (r for r in results if "error" not in r):
+        result["faces_per_s"] = result["batch"] / statistics.median(result["times"])
+    return results, {dtype: statistics.median(measured[1:]) for dtype, measured in rates.items()}
+
+
+def describe(result: dict) -> str:
+    head = f"{result['size']} {result['dtype']} batch {result['batch']} {result['form']}"
+    return f"{head}: {result.get('error') or format(result['peak_mb'], '.0f') + ' MB'}"
 
 
 def plan(args: argparse.Namespace) -> list[dict]:
     jobs = []
     for size in args.sizes:
-        common = {"device": args.device, "size": size, "repeats": args.repeats, "threads": args.threads}
+        common = {"device": args.device, "size": size, "threads": args.threads}
         jobs.append({**common, "batch": 1, "dtype": "fp32", "form": "grouped"})
         jobs += [{**common, "batch": b, "dtype": d, "form": "batched"} for d in args.dtypes for b in args.batches]
     return jobs
@@ -196,7 +232,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="fp16 on the cpu is emulated and ~50x slower than fp32; left out by default")
     parser.add_argument("--repeats", type=int, default=10 if cuda else 2)
     parser.add_argument("--threads", type=int, help="torch cpu threads (default: torch's choice)")
-    parser.add_argument("--job", help=argparse.SUPPRESS)  # worker mode: one configuration, JSON out
+    parser.add_argument("--job", help=argparse.SUPPRESS)  # probe one configuration's cpu memory (JSON)
     return parser.parse_args(argv)
 
 
@@ -205,20 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.job:
-        print(json.dumps(measure(json.loads(args.job))))
+        job = json.loads(args.job)
+        torch.set_num_threads(job.get("threads") or torch.get_num_threads())
+        print(peak_mb(job))
         return 0
     device = torch.device(args.device)
     flops = {size: flops_per_face(RELEASED[size]) for size in args.sizes}
-    rates = {name: matmul_rate(device, DTYPES[name]) for name in args.dtypes}
     print(f"machine: {machine(device)}")
     print("FLOPs per face: " + ", ".join(f"{s}: {f / 1e9:.1f} G" for s, f in flops.items()))
+    results, rates = measure(plan(args), args.repeats)
     print("matmul rate: " + ", ".join(f"{d}: {r / 1e12:.3g} TFLOP/s" for d, r in rates.items()) + "\n")
-    results = []
-    for job in plan(args):
-        results.append(run_job(job))
-        done = results[-1]
-        outcome = done.get("error") or f"{done['faces_per_s']:.3g} faces/s, {done['peak_mb']:.0f} MB"
-        print(f"  {job['size']} {job['dtype']} batch {job['batch']} {job['form']}: {outcome}", file=sys.stderr)
     print("\n".join(speed_table(results, flops, rates)) + "\n")
     print("\n".join(precision_rows(device, args.sizes, args.dtypes)))
     return 0

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from gpen_video.pipeline import restore_video
 
     options = options_from_args(args)
-    scale = scale_options_from_args(args, options)
+    scale = scale_options_from_args(args)
     span = _span(args)
     show_progress = _force_progress() or (not args.quiet and sys.stderr.isatty())
     if scale.segmented:
@@ -120,17 +120,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def scale_options_from_args(args: argparse.Namespace, options: Options) -> ScaleOptions:
+def scale_options_from_args(args: argparse.Namespace) -> ScaleOptions:
     """The scale-out flags; a split run is asked for by --workers > 1, --ray-address or --resume."""
     given = {name: getattr(args, name) for name in ("workers", "ray_address", "resume", "segment_frames")
-             if getattr(args, name, None) not in (None, False)}
-    scale = ScaleOptions(**given)
+             if getattr(args, name, None) is not None and getattr(args, name) is not False}  # 0 is a value
     for name in ("workers", "segment_frames"):
         if given.get(name, 1) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {given[name]}")
-    if scale.segmented and options.restore.save_faces:
-        raise UsageError("--save-faces works in single-process runs only (without --workers/--ray-address/--resume)")
-    return scale
+    return ScaleOptions(**given)
 
 
 def _default(cls: type, name: str):

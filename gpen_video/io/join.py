@@ -9,6 +9,7 @@ file is written under a hidden temporary name beside the target and renamed when
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from fractions import Fraction
@@ -107,13 +108,18 @@ def _check_same_codec(stream: av.video.stream.VideoStream, template: av.video.st
 
 
 def _keep_monotonic(packet: av.Packet, last_dts: Fraction | None, name: str) -> Fraction | None:
-    """The packet's decode time in seconds; nudged forward one tick where two parts' delays overlap."""
-    if packet.dts is None:
-        return last_dts
+    """The packet's decode time in seconds, made to follow the previous packet's.
+
+    Where two parts' reorder delays overlap, or a demuxer (Matroska) leaves a part's first decode
+    timestamps out, the decode timestamp is set one tick after the previous one; presentation
+    timestamps are never touched.
+    """
     base = Fraction(packet.time_base)
-    if last_dts is not None and packet.dts * base <= last_dts:
-        nudged = int(last_dts / base) + 1
-        if packet.pts is not None and nudged > packet.pts:
+    if last_dts is None or packet.pts is None:
+        return last_dts if packet.dts is None else packet.dts * base  # the muxer derives a missing one
+    if packet.dts is None or packet.dts * base <= last_dts:
+        nudged = math.floor(last_dts / base) + 1
+        if nudged > packet.pts:
             raise OutputError(f"cannot join {name}: its decode timestamps overlap the previous part's")
         packet.dts = nudged
     return packet.dts * base

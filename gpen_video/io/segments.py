@@ -153,25 +153,23 @@ def _decode_from(container: av.container.InputContainer, stream: av.video.stream
     elif rewind:
         container.seek(0)
     stream.codec_context.flush_buffers()
-    index_of = {pts: frames.start + i for i, pts in enumerate(frames.pts)}
     expected = frames.start
     for packet in container.demux(stream):
         for decoded in _decode(packet, frames.path):
-            index = index_of.get(decoded.pts)
-            if index is None:
-                if decoded.pts is not None and frames.pts[0] < decoded.pts < frames.pts[-1]:
-                    raise InputError(f"{frames.path}: a decoded frame has timestamp {decoded.pts}, which no "
-                                     "packet had; the file cannot be split into segments")
-                continue  # before the range (the lead-in from the keyframe) or after it
-            if index != expected:
+            want = frames.pts[expected - frames.start]
+            if decoded.pts is not None and decoded.pts < want:
+                continue  # the lead-in from the keyframe
+            if decoded.pts != want:
                 if expected == frames.start:
                     raise _SeekMissed()
-                raise InputError(f"{frames.path}: frame {expected} is missing after a seek (decoded frame "
-                                 f"{index} instead); the file cannot be split into segments")
-            yield _to_frame(decoded, index, info, frames.path)
+                raise InputError(f"{frames.path}: frame {expected} (timestamp {want}) did not come out of the "
+                                 f"decoder (timestamp {decoded.pts} did); the file cannot be split into segments")
+            yield _to_frame(decoded, expected, info, frames.path)
             expected += 1
             if expected == frames.stop:
                 return
+    if expected == frames.start:
+        raise _SeekMissed()  # landed past every wanted frame
     raise InputError(f"{frames.path} ends after frame {expected - 1}, before frame {frames.stop - 1} "
                      "(the file is truncated or damaged)")
 

@@ -7,6 +7,9 @@ unclamped (roughly [-1, 1]), not the reference's ``(image, None)`` tuple.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor, nn
 
@@ -22,6 +25,23 @@ from gpen_video.model._layers import (
 from gpen_video.model.config import GPENConfig
 
 LR_MLP = 0.01
+
+
+@contextmanager
+def _ieee_fp32_convs(active: bool) -> Iterator[None]:
+    """cuDNN runs fp32 convs as TF32 by default (~1e-3 relative error); here fp32 means fp32.
+
+    TF32 is a precision choice like fp16 and bf16, to be measured before it is used (weights/README.md).
+    """
+    if not active:
+        yield
+        return
+    conv = torch.backends.cudnn.conv
+    saved, conv.fp32_precision = conv.fp32_precision, "ieee"
+    try:
+        yield
+    finally:
+        conv.fp32_precision = saved
 
 
 class Generator(nn.Module):
@@ -83,12 +103,13 @@ class GPEN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.to(self.dtype)
-        features = []
-        for encoder in self.encoders():
-            x = encoder(x)
-            features.append(x)
-        w = self.generator.style(self.final_linear(x.flatten(1)))
-        return self.generator(w, features[::-1])
+        with _ieee_fp32_convs(x.is_cuda and x.dtype == torch.float32):
+            features = []
+            for encoder in self.encoders():
+                x = encoder(x)
+                features.append(x)
+            w = self.generator.style(self.final_linear(x.flatten(1)))
+            return self.generator(w, features[::-1])
 
     def cast(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> GPEN:
         """Move to ``device`` and ``dtype``, but keep every EqualLinear (the latent path) in fp32 or wider.

@@ -59,7 +59,7 @@ def describe_job(source: str | os.PathLike[str], frame_count: int, options: Opti
     ``overwrite`` is left out: it is about the output name, not its content. The input is known by
     its absolute path, size and modification time (hashing a feature film would take minutes).
     """
-    path = Path(source).absolute()
+    path = Path(source).resolve()
     stat = path.stat() if path.is_file() else None
     settings = dataclasses.asdict(options)
     settings["encode"].pop("overwrite", None)

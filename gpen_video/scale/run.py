@@ -222,6 +222,8 @@ def _local_capacity(scale: ScaleOptions) -> tuple[int, int]:
 def _resources(ray: Any, scale: ScaleOptions, options: Options) -> tuple[dict[str, float], str]:
     """What each task asks Ray for, and the device it then uses (its GPU is always cuda:0 to it)."""
     gpus = ray.cluster_resources().get("GPU", 0) if options.model.device != "cpu" else 0
+    if not gpus and (options.model.device or "").startswith("cuda"):
+        raise UsageError(f"--device {options.model.device} asks for a GPU, but the Ray cluster has none")
     if gpus:
         share = 1.0 if scale.ray_address is not None else min(1.0, gpus / (scale.workers or 1))
         return {"num_gpus": share, "num_cpus": 1}, "cuda"

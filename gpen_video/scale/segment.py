@@ -51,8 +51,8 @@ class SegmentResult:
 def render_segment(job: SegmentJob, progress: Callable[[int], None] | None = None) -> SegmentResult:
     """Render, encode and hash one segment; ``progress(frames written so far)`` is called now and then."""
     segment = job.segment
-    engine = WindowEngine(job.options, job.info)
-    engine.frame_count = job.info.frame_count
+    engine = WindowEngine(job.options, job.info)  # frame_count: the whole video's, so windows clip as in one run
+    engine.prepare()
     encode = replace(job.options.encode, overwrite=True)  # a part left by an earlier attempt is stale
     report = RunReport()
     last = time.monotonic()

@@ -82,6 +82,26 @@ def gop_clip(tmp_path_factory, shared_present) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def synthetic_clip(tmp_path_factory) -> Path:
+    """40 moving-gradient frames, 64x48, h264 with B-frames and a keyframe every 8, plus AAC."""
+    path = tmp_path_factory.mktemp("scale-synthetic") / "gradient.mp4"
+    options = {"g": str(GOP), "keyint_min": str(GOP), "sc_threshold": "0", "bf": "2"}
+    y, x = np.mgrid[0:48, 0:64]
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=FPS, options=options)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = out.add_stream("aac", rate=16000, layout="mono")
+        for i in range(40):
+            rgb = np.stack([(x * 4 + i * 6) % 256, (y * 5 + i * 3) % 256, np.full_like(x, i * 6)], -1)
+            frame = av.VideoFrame.from_ndarray(rgb.astype(np.uint8), format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = i, Fraction(1, FPS)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        _add_tone(out, audio, seconds=40 / FPS)
+    return path
+
+
 def _add_tone(out: av.container.OutputContainer, audio: av.audio.stream.AudioStream, seconds: float) -> None:
     rate = audio.rate
     tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate)).astype(np.float32)
