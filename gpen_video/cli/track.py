@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from gpen_video.errors import UsageError
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                       track=TrackOptions(faces=args.faces, track_radius=args.track_radius),
                       encode=EncodeOptions(overwrite=args.overwrite, fps=fps))
     records = []
+    ids = _StableIds()
     with open_video(args.input, fps=fps) as reader:
         info = reader.info
         engine = WindowEngine(options, info)
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             for chunk, buffer in windowed_chunks(engine, reader):
                 for t, (found, tracked) in zip(chunk, engine.analyse(list(chunk), buffer), strict=True):
+                    tracked = ids.assign(tracked)
                     records.append(_frame_record(buffer[t], found, tracked))
                     if drawer:
                         drawer.write(buffer[t], found, tracked)
@@ -73,6 +76,33 @@ def run(args: argparse.Namespace) -> int:
         _write_json(Path(args.json), {"input": str(args.input), "width": info.width, "height": info.height,
                                       "frames": records})
     return 0
+
+
+class _StableIds:
+    """Track ids that last across frames, for reports: the tracker's ids are local to each window.
+
+    A face keeps the id of the previous frame's face whose detection its chain links to; a face
+    with no such link gets a new id. Ids never change pixels.
+    """
+
+    def __init__(self):
+        self.previous: dict[int, int] = {}  # previous frame's det index -> id
+        self.next_id = 0
+
+    def assign(self, tracked):
+        import numpy as np
+
+        radius = tracked.chain.shape[1] // 2
+        ids = []
+        for i in range(len(tracked.det_index)):
+            linked = int(tracked.chain[i, radius - 1]) if radius else -1
+            if linked >= 0 and linked in self.previous and self.previous[linked] not in ids:
+                ids.append(self.previous[linked])
+            else:
+                ids.append(self.next_id)
+                self.next_id += 1
+        self.previous = {int(d): t for d, t in zip(tracked.det_index, ids, strict=True) if d >= 0}
+        return replace(tracked, track_id=np.asarray(ids, dtype=np.int64))
 
 
 def _frame_record(frame, found, tracked) -> dict:
@@ -98,11 +128,18 @@ def _write_json(path: Path, data: dict) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as stream:
-            json.dump(data, stream, indent=1)
+            stream.write(_one_frame_per_line(data))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _one_frame_per_line(data: dict) -> str:
+    """JSON that reads well and diffs well: the header, then one line per frame."""
+    head = {key: value for key, value in data.items() if key != "frames"}
+    frames = ",\n  ".join(json.dumps(frame, separators=(",", ":")) for frame in data["frames"])
+    return json.dumps(head, indent=1)[:-2] + ',\n "frames": [\n  ' + frames + "\n ]\n}\n"
 
 
 class _Overlay:
@@ -140,8 +177,6 @@ class _Overlay:
         out = tuple(colour.quantise(c, self.info.layout.bit_depth).numpy().astype(p.dtype)
                     for c, p in zip(codes, frame.planes, strict=False))
         out += tuple(frame.planes[len(out):])  # alpha passes through
-        from dataclasses import replace
-
         self.writer.write(replace(frame, planes=out))
 
     def close(self) -> None:
