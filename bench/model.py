@@ -4,7 +4,8 @@ For each released size x batch x dtype: faces/s and the peak memory one forward 
 baseline (the reference per-sample grouped-conv form, fp32, batch 1) and the FLOP floor (FLOPs per face,
 counted by torch's FlopCounterMode, over this device's measured matmul rate in that dtype). Then
 fp16/bf16 against fp32 on a real face crop (scikit-image's astronaut) with randomly initialised weights
-of the released configurations: relative L2 and the largest error in 8-bit levels.
+of the released configurations (or trained ones, --checkpoint): relative L2 and the largest error in
+8-bit levels.
 
     python bench/model.py                       # cuda when present, else a ~2 minute cpu run
     python bench/model.py --sizes 512 --batches 1 8 32 --dtypes fp32 fp16 bf16
@@ -35,7 +36,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gpen_video.model import GPEN, GPENConfig, entries  # noqa: E402
+from gpen_video.model import GPEN, GPENConfig, entries, load_gpen  # noqa: E402
 from gpen_video.model.load import DTYPES  # noqa: E402
 
 RELEASED = {e.config.size: e.config for e in entries() if e.kind == "gpen" and e.config is not None}
@@ -196,14 +197,18 @@ def astronaut_face(size: int) -> torch.Tensor:
     return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
-def precision_rows(device: torch.device, sizes: list[int], dtypes: list[str]) -> list[str]:
+def precision_rows(device: torch.device, sizes: list[int], dtypes: list[str],
+                   checkpoint: str | None = None) -> list[str]:
+    """Each dtype against fp32 (and fp32 against fp64) on the face; real weights when ``checkpoint``."""
     rows = ["| size | compared | relative L2 | max error, 8-bit levels |", "|---|---|---|---|"]
-    for size in sizes:
+    trained = load_gpen(checkpoint, device="cpu") if checkpoint else None
+    for size in [trained.size] if trained is not None else sizes:
         x = astronaut_face(size).to(device)
+        source = trained if trained is not None else random_gpen(size)
 
-        def run(dtype: torch.dtype, size: int = size, x: torch.Tensor = x) -> torch.Tensor:
+        def run(dtype: torch.dtype, source: GPEN = source, x: torch.Tensor = x) -> torch.Tensor:
             with torch.inference_mode():
-                return copy.deepcopy(random_gpen(size)).cast(device, dtype)(x).double()
+                return copy.deepcopy(source).cast(device, dtype)(x).double()
 
         fp32 = run(torch.float32)
         pairs = [("fp32 vs fp64", fp32, run(torch.float64))]
@@ -231,6 +236,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dtypes", nargs="+", default=["fp32", "fp16", "bf16"] if cuda else ["fp32", "bf16"],
                         help="fp16 on the cpu is emulated and ~50x slower than fp32; left out by default")
     parser.add_argument("--repeats", type=int, default=10 if cuda else 2)
+    parser.add_argument("--checkpoint", metavar="NAME_OR_PATH",
+                        help="measure precision with these trained weights instead of random ones")
     parser.add_argument("--threads", type=int, help="torch cpu threads (default: torch's choice)")
     parser.add_argument("--job", help=argparse.SUPPRESS)  # probe one configuration's cpu memory (JSON)
     return parser.parse_args(argv)
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     results, rates = measure(plan(args), args.repeats)
     print("matmul rate: " + ", ".join(f"{d}: {r / 1e12:.3g} TFLOP/s" for d, r in rates.items()) + "\n")
     print("\n".join(speed_table(results, flops, rates)) + "\n")
-    print("\n".join(precision_rows(device, args.sizes, args.dtypes)))
+    print("\n".join(precision_rows(device, args.sizes, args.dtypes, args.checkpoint)))
     return 0
 
 

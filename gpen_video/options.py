@@ -21,6 +21,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "faces": ("all", "largest", "center"),
     "smooth_space": ("similarity", "points"),
     "template": ("gpen", "ffhq"),
+    "mono": ("auto", "on", "off"),
 }
 _UNIT = (0.0, 1.0)
 RANGES: dict[str, tuple[float, float | None]] = {  # (low, high), inclusive; None = unbounded
@@ -68,6 +69,10 @@ class RestoreOptions:
     temporal: float = 0.5  # 0 = per-frame, 1 = strongest temporal blend
     blend_radius: int = 2  # frames each side the temporal blend looks at
     save_faces: str | None = None  # folder for aligned restored crops
+    grain: str = "auto"  # auto | off | a multiplier of the measured source grain, put back on the face
+    mono: str = "auto"  # auto (per frame: flat chroma) | on | off: restore luma only, chroma untouched
+    detail: bool = False  # detail-only: low frequencies from the source, fine detail from GPEN
+    colour_match: bool = True  # keep the source's white balance and exposure on the face
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class Options:
         for stage in (self.model, self.detect, self.track, self.restore, self.encode):
             for item in fields(stage):
                 problem = check_value(item.name, getattr(stage, item.name))
+                if item.name == "grain":
+                    problem = _grain_problem(stage.grain)
                 if problem:
                     raise UsageError(f"{spell(item.name)} {problem}")
         if self.restore.blend_radius > self.track.track_radius:
@@ -121,4 +128,14 @@ def check_value(name: str, value: Any) -> str | None:
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         return f"must be {bounds}, not {value!r}"
     return None
+
+
+def _grain_problem(value: str) -> str | None:
+    if value in ("auto", "off"):
+        return None
+    try:
+        amount = float(value)
+    except ValueError:
+        return f"must be auto, off or a number, not {value!r}"
+    return None if 0.0 <= amount <= 4.0 else f"must be between 0 and 4, not {value}"
 

@@ -237,7 +237,7 @@ class WindowEngine:
         if self.on_faces is not None:
             self.on_faces(t, blended)
         current = [self._crop(row[self.blend_radius]) for row in rows]
-        planes = self.faces.composite(frame.planes, self.video, current, blended, tracked.weights)
+        planes = self.faces.composite(t, frame.planes, self.video, current, blended, tracked.weights)
         self.times.add("composite", time.perf_counter() - start)
         return _with_planes(frame, planes)
 

@@ -13,7 +13,7 @@ passed through untouched.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -86,14 +86,18 @@ def _face_layer(crops: torch.Tensor, affines: torch.Tensor, weights: Sequence[fl
 
 def composite(planes: Sequence[torch.Tensor], layout: Any, matrix: str | None, range: str,
               crops: torch.Tensor, affines: torch.Tensor, weights: torch.Tensor | Sequence[float],
-              mask: torch.Tensor | None = None, chroma_loc: str = "left") -> list[torch.Tensor]:
+              mask: torch.Tensor | None = None, chroma_loc: str = "left",
+              finish: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+              ) -> list[torch.Tensor]:
     """Paste restored ``crops`` (N, 3, S, S) in [0, 1] into one frame's ``planes``; new planes returned.
 
     ``planes``: the frame's integer planes (Y,U,V / R,G,B / Y, then alpha), any integer dtype
     (uint8, uint16, int32), on the device. ``affines`` (N, 2, 3) map frame px to crop px (as from
     ``align.similarity_transforms``); ``weights`` (N,) in [0, 1] (ramp * strength) scale each face's
-    mask; ``mask`` (1, 1, S, S) defaults to ``face_mask(S)``. Returns new planes of the input dtype;
-    pixels where the mask is 0 keep their codes exactly, alpha planes are the input objects.
+    mask; ``mask`` (1, 1, S, S) defaults to ``face_mask(S)``. ``finish(layer, background, m)`` may change
+    the face layer (3, h, w) over the region before it is blended (film grain is added there).
+    Returns new planes of the input dtype; pixels where the mask is 0 keep their codes exactly, alpha
+    planes are the input objects.
     """
     n_colour = 1 if layout.family == "gray" else 3
     out = list(planes)
@@ -111,6 +115,8 @@ def composite(planes: Sequence[torch.Tensor], layout: Any, matrix: str | None, r
     cut = [_plane_slice(p, i, sub, region) for i, p in enumerate(planes[:n_colour])]
     bg = colour.planes_to_rgb([planes[i][sl] for i, sl in enumerate(cut)], layout, matrix, range, chroma_loc)
     layer, m = _face_layer(crops.to(device), affines.to(device), weight_list, mask, boxes, region)
+    if finish is not None:
+        layer = finish(layer, bg, m)
     layer = torch.where(m > 0, layer, bg)
     face_planes = colour.rgb_to_planes(layer, layout, matrix, range, chroma_loc)
     m_chroma = colour.subsample(m, sub, chroma_loc)[0] if sub != (0, 0) else m[0]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 
 from gpen_video.options import Options
+from gpen_video.restore import film
 from gpen_video.restore.align import similarity_transforms, template, warp_crops
 from gpen_video.restore.blend import temporal_blend
 from gpen_video.restore.composite import composite
@@ -86,9 +88,15 @@ class FaceStage:
         crops = warp_crops(rgb[None], index, affines, size)
         return [_with(r, affine=a, source=c) for r, a, c in zip(recipes, affines, crops, strict=True)]
 
-    def restore(self, crops: torch.Tensor) -> torch.Tensor:
-        """GPEN on (N, 3, S, S) crops in [0, 1], in fixed-size batches (see FaceRestorer)."""
-        return self.restorer.restore(crops)
+    def restore(self, sources: torch.Tensor) -> torch.Tensor:
+        """GPEN on aligned source crops (N, 3, S, S) in [0, 1], then the film-fidelity corrections."""
+        restored = self.restorer.restore(sources)
+        options = self.options.restore
+        if options.colour_match:
+            restored = film.match_colour(restored, sources, self.mask)
+        if options.detail:
+            restored = film.detail_only(restored, sources)
+        return restored
 
     def blend(self, rows: Sequence[Sequence[CropRecipe | None]]) -> torch.Tensor:
         """One blended crop per face from its row of neighbours (t in the middle, None = missing)."""
@@ -99,15 +107,33 @@ class FaceStage:
         valid = torch.tensor([[r is not None for r in row] for row in rows], device=self.device)
         return temporal_blend(restored, source, valid, self.options.restore.temporal)
 
-    def composite(self, planes: Sequence[np.ndarray], video: Any, current: Sequence[CropRecipe],
+    def composite(self, t: int, planes: Sequence[np.ndarray], video: Any, current: Sequence[CropRecipe],
                   crops: torch.Tensor, weights: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Paste the faces into one frame's planes; pixels outside every mask keep their codes."""
+        """Paste frame t's faces into its planes; pixels outside every mask keep their codes.
+
+        A monochrome frame gets its luma restored and its chroma left exactly as it was.
+        """
         tensors = [torch.from_numpy(np.ascontiguousarray(p)).to(self.device) for p in planes]
         affines = torch.stack([r.affine for r in current])
         strength = torch.tensor(np.asarray(weights, dtype=np.float32)) * self.options.restore.strength
-        out = composite(tensors, video.layout, video.matrix, video.range, crops, affines, strength, self.mask)
-        return tuple(o.cpu().numpy().astype(p.dtype, copy=False) if o is not t else p
-                     for o, t, p in zip(out, tensors, planes, strict=True))
+        layout, written = video.layout, tensors
+        if self._monochrome(tensors, layout):
+            if layout.family == "yuv":  # write Y only: the chroma planes stay bit for bit
+                layout, written = SimpleNamespace(family="gray", bit_depth=layout.bit_depth, subsampling=(0, 0),
+                                                  has_alpha=False), tensors[:1]
+            else:
+                crops = film.luma_only(crops, torch.stack([r.source for r in current]))
+        grain = film.parse_grain(self.options.restore.grain)
+        finish = (lambda layer, bg, m: film.add_grain(layer, bg, m, film.seed_for(t), grain)) if grain else None
+        out = composite(written, layout, video.matrix, video.range, crops, affines, strength, self.mask,
+                        finish=finish)
+        out += tensors[len(out):]
+        return tuple(new.cpu().numpy().astype(array.dtype, copy=False) if new is not old else array
+                     for new, old, array in zip(out, tensors, planes, strict=True))
+
+    def _monochrome(self, planes: Sequence[torch.Tensor], layout: Any) -> bool:
+        mono = self.options.restore.mono
+        return mono == "on" or (mono == "auto" and film.is_monochrome(planes, layout.family, layout.bit_depth))
 
 
 def _with(recipe: CropRecipe, **changes: Any) -> CropRecipe:

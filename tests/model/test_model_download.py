@@ -54,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[Server]:
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.files, httpd.cut_after, httpd.requests = {}, {}, []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield httpd
     httpd.shutdown()
