@@ -86,7 +86,7 @@ class WindowEngine:
         self.track_radius = options.track.track_radius
         self.blend_radius = options.restore.blend_radius
         self.radius = options.window_radius
-        self.detector = detector or _load_detector(options, self.device)
+        self._detector = detector
         self.faces = FaceStage(options, model=model, device=self.device)
         self.times = StageTimes({})
         self.on_faces: Callable[[int, torch.Tensor], None] | None = None
@@ -99,9 +99,17 @@ class WindowEngine:
         self._crops = _LRU(2 * self.blend_radius + 48)
         self._lock = threading.Lock()
 
+    @property
+    def detector(self) -> Detector:
+        """The face detector, loaded on first use."""
+        if self._detector is None:
+            self._detector = _load_detector(self.options, self.device)
+        return self._detector
+
     def prepare(self) -> None:
-        """Load the network now rather than at the first face, so a bad checkpoint fails early."""
+        """Load GPEN, then the detector, now rather than at the first frame, so bad weights fail early."""
         self.faces.restorer  # noqa: B018
+        self.detector  # noqa: B018
 
     def window(self, t: int) -> range:
         """Frames that output frame t depends on, clipped to the video."""

@@ -49,6 +49,14 @@ FLAGS: list[tuple[type, str, dict, str]] = [
     (RestoreOptions, "blend_radius", {"type": int, "metavar": "N"}, "frames each side the temporal blend uses"),
     (RestoreOptions, "template", {"choices": CHOICES["template"]}, "alignment template"),
     (RestoreOptions, "save_faces", {"metavar": "DIR"}, "also save each aligned restored face as PNG"),
+    (RestoreOptions, "grain", {"metavar": "auto|off|N"},
+     "put the source's grain back on restored faces: auto, off, or a multiple of the measured grain"),
+    (RestoreOptions, "mono", {"choices": CHOICES["mono"]},
+     "restore luma only, chroma untouched (auto: frames whose chroma is flat)"),
+    (RestoreOptions, "detail", {"action": "store_true"},
+     "detail only: keep the source's low frequencies, take only fine detail from GPEN"),
+    (RestoreOptions, "colour_match", {"action": argparse.BooleanOptionalAction},
+     "keep the source's white balance and exposure on faces"),
     (EncodeOptions, "codec", {}, "video codec, e.g. libx264, libx265, ffv1, prores_ks"),
     (EncodeOptions, "crf", {"type": int}, "quality for x264/x265 (lower is better)"),
     (EncodeOptions, "preset", {}, "encoder preset, e.g. slow, medium, veryfast"),
@@ -68,7 +76,7 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     for cls, name, extra, help_text in FLAGS:
         flags = [f"--{name.replace('_', '-')}"] + (["-y"] if name == "overwrite" else [])
         default = _default(cls, name)
-        if extra.get("action") != "store_true" and default is not None:
+        if extra.get("action") not in ("store_true", argparse.BooleanOptionalAction) and default is not None:
             help_text += f" (default: {default})"
         groups[cls].add_argument(*flags, dest=name, default=None, help=help_text, **extra)
     groups[ModelOptions].add_argument("--batch", dest="batch_size", type=int, help=argparse.SUPPRESS)
@@ -94,8 +102,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
     """The Options the flags ask for; flags left out keep the dataclass defaults."""
     parts = {}
     for cls in GROUPS:
-        given = {f.name: getattr(args, f.name) for f in fields(cls)
-                 if getattr(args, f.name, None) not in (None, False)}
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
         parts[cls] = cls(**given)
     options = Options(model=parts[ModelOptions], detect=parts[DetectOptions], track=parts[TrackOptions],
                       restore=parts[RestoreOptions], encode=parts[EncodeOptions])

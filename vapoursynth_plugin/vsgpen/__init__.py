@@ -52,6 +52,11 @@ def gpen(
     strength: float = _R.strength,
     temporal: float = _R.temporal,
     blend_radius: int = _R.blend_radius,
+    save_faces: str | os.PathLike[str] | None = _R.save_faces,
+    grain: str = _R.grain,
+    mono: str = _R.mono,
+    detail: bool = _R.detail,
+    colour_match: bool = _R.colour_match,
 ) -> vs.VideoNode:
     """Restore the faces in ``clip`` with GPEN; every pixel outside the face masks is left as it was.
 
@@ -65,7 +70,10 @@ def gpen(
     The keywords are the ``gpen-video`` options (``--batch-size`` is ``batch_size``), with the same
     defaults; two take VapourSynth's spelling: ``weights`` is the weights folder (``--weights-dir``) and
     ``device_index`` a CUDA device number (-1: the CPU; None: CUDA when there is one). ``model`` is a
-    registry name (fetch it with ``python -m vsgpen``) or a checkpoint file.
+    registry name (fetch it with ``python -m vsgpen``) or a checkpoint file. Film options: ``grain``
+    ("auto", "off" or a multiplier of the measured grain), ``mono`` ("auto": luma only on frames whose
+    chroma is flat), ``detail`` (fine detail from GPEN, low frequencies from the source),
+    ``colour_match`` (keep the source's white balance and exposure).
     """
     values = dict(locals())  # first statement: exactly the keyword arguments (and the clip)
     clip = check_clip(values.pop("clip"))
@@ -75,17 +83,15 @@ def gpen(
 
 
 def _engine(options: Options, fmt: ClipFormat, **parts: Any):
-    """The window engine, built when the script is evaluated so that missing weights fail there.
-
-    The engine loads GPEN on first use, so its file is looked up here, before any frame is asked for.
-    ``parts`` (``model=``, ``detector=``: loaded networks) go to the engine as they are.
+    """The window engine with its networks loaded, built when the script is evaluated so that missing
+    or broken weights fail there. ``parts`` (``model=``, ``detector=``: loaded networks) go to the
+    engine as they are.
     """
-    from gpen_video.model import resolve_weights
     from gpen_video.window import WindowEngine  # detector and network code load only when a clip is filtered
 
     try:
-        if parts.get("model") is None:
-            resolve_weights(options.model.model, options.model.weights_dir)
-        return WindowEngine(options, fmt, **parts)
+        engine = WindowEngine(options, fmt, **parts)
+        engine.prepare()
+        return engine
     except GpenVideoError as error:
         raise vs.Error(f"gpen: {error}") from error

@@ -23,16 +23,13 @@ from gpen_video.options import DetectOptions, ModelOptions, Options, RestoreOpti
 STAGES: dict[str, type] = {"model": ModelOptions, "detect": DetectOptions, "track": TrackOptions,
                            "restore": RestoreOptions}
 RENAMED = {"weights_dir": "weights", "device": "device_index"}  # option field -> filter keyword
-# Fields the filter leaves at their defaults: the CLI's pipeline, not the engine, writes the saved faces.
-CLI_ONLY = {"save_faces"}
 
 def keywords() -> dict[str, tuple[str, str, Any]]:
     """Filter keyword -> (Options field, stage field, default), in the dataclasses' order."""
     table = {}
     for stage, cls in STAGES.items():
         for field in dataclasses.fields(cls):
-            if field.name not in CLI_ONLY:
-                table[RENAMED.get(field.name, field.name)] = (stage, field.name, field.default)
+            table[RENAMED.get(field.name, field.name)] = (stage, field.name, field.default)
     return table
 
 
