@@ -27,7 +27,9 @@ MONO_TOLERANCE = 1.5 / 255  # largest chroma deviation (98th percentile, in [0,1
 DETAIL_SIGMA = 1.0 / 64  # detail-only split, as a fraction of the crop side (8 px at 512)
 COLOUR_SIGMA = 1.0 / 16  # colour match works on this low pass of the crop
 GRAIN_SIGMA = 1.5  # px: the high-pass that separates grain from picture, in frame pixels
-_MAD_TO_STD = 1.4826
+GRAIN_BLOCK = 16  # px: grain is measured per block, the flattest blocks deciding
+GRAIN_PERCENTILE = 0.1
+_PERCENTILE_BIAS = 0.943  # the 10th percentile of 256-sample std estimates of pure noise, in stds
 
 
 def parse_grain(value: str | float | None) -> float:
@@ -110,17 +112,24 @@ def luma_only(restored: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
 
 
 def grain_std(image: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Robust per-channel noise std (3,) of image (3, H, W) in Y/Cb/Cr where ``weight`` (1, H, W) > 0.5."""
+    """Noise std (3,) in Y/Cb/Cr of image (3, H, W), measured where ``weight`` (1, H, W) > 0.5.
+
+    The high-pass residual's std is taken per GRAIN_BLOCK square block and the flattest blocks decide
+    (a low percentile): picture texture raises a block's std, grain is everywhere.
+    """
     ycc = to_ycc(image.float())[None]
-    residual = (ycc - _blur(ycc, GRAIN_SIGMA))[0]
-    keep = weight[0] > 0.5
-    if int(keep.sum()) < 64:
+    residual = (ycc - _blur(ycc, GRAIN_SIGMA))[0] / _HIGHPASS_KEEP
+    b = GRAIN_BLOCK
+    h, w = (residual.shape[1] // b) * b, (residual.shape[2] // b) * b
+    if h == 0 or w == 0:
         return torch.zeros(3, device=image.device)
-    values = residual[:, keep]
-    sample = values[:, :: max(1, values.shape[1] // 100_000)]
-    mad = (sample - sample.median(dim=1, keepdim=True).values).abs().median(dim=1).values
-    # a Gaussian high-passed at GRAIN_SIGMA keeps ~this share of white noise's std
-    return _MAD_TO_STD * mad / _HIGHPASS_KEEP
+    blocks = residual[:, :h, :w].reshape(3, h // b, b, w // b, b).permute(0, 1, 3, 2, 4).reshape(3, -1, b * b)
+    inside = (weight[0, :h, :w] > 0.5).reshape(h // b, b, w // b, b).permute(0, 2, 1, 3).reshape(-1, b * b)
+    full = inside.all(dim=1)
+    if int(full.sum()) < 4:
+        return torch.zeros(3, device=image.device)
+    stds = blocks[:, full].std(dim=2)
+    return torch.quantile(stds, GRAIN_PERCENTILE, dim=1) / _PERCENTILE_BIAS
 
 
 def add_grain(layer: torch.Tensor, background: torch.Tensor, mask: torch.Tensor, seed: int,
