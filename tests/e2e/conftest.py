@@ -7,8 +7,6 @@ RetinaFace mobile0.25 from ``../shared/weights``. Tests skip cleanly without ``.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,22 +14,7 @@ import av
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-GPEN_MID = SHARED / "golden" / "gpen_mid.pth"
-WEIGHTS = SHARED / "weights"
-INTERVIEW = SHARED / "media" / "face_interview_390x512.mp4"
-# the real network and detector, small enough for the CPU
-MODEL_ARGS = ["--model", str(GPEN_MID), "--detector", "retinaface_mobile0.25", "--weights-dir", str(WEIGHTS)]
-
-
-def gpen_video(*args: str | Path, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real command as a user would; stdout and stderr captured as text."""
-    result = subprocess.run([sys.executable, "-m", "gpen_video", *map(str, args)], capture_output=True,
-                            text=True, timeout=timeout, cwd=REPO)
-    if check and result.returncode != 0:
-        raise AssertionError(f"gpen-video failed ({result.returncode}):\n{result.stderr}")
-    return result
+from tests.reference import GPEN_MID, INTERVIEW, MOBILE_WEIGHTS, require
 
 
 def decoded(path: Path) -> list[tuple[int, tuple[np.ndarray, ...]]]:
@@ -52,9 +35,7 @@ def decoded(path: Path) -> list[tuple[int, tuple[np.ndarray, ...]]]:
 
 @pytest.fixture(scope="session")
 def shared_present() -> None:
-    for path in (GPEN_MID, WEIGHTS / "detection_mobilenet0.25_Final.pth", INTERVIEW):
-        if not path.is_file():
-            pytest.skip(f"reference data not found: {path}")
+    require(GPEN_MID, MOBILE_WEIGHTS, INTERVIEW)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import MODEL_ARGS, decoded, gpen_video
+from conftest import decoded
+
+from tests.reference import MODEL_ARGS, gpen_video
 
 
 def _monochrome_copy(source: Path, target: Path, pix_fmt: str, frames: int = 12) -> Path:

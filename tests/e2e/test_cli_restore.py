@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import INTERVIEW, MODEL_ARGS, REPO, decoded, gpen_video
+from conftest import decoded
 
 from tests.media import make_video, stream_packets
+from tests.reference import DETECTOR_ARGS, INTERVIEW, MODEL_ARGS, REPO, gpen_video
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,7 @@ def restored(face_clip, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def tracks(face_clip, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("tracks") / "tracks.json"
-    gpen_video("track", face_clip, "--json", out, "--detector", "retinaface_mobile0.25",
-               "--weights-dir", MODEL_ARGS[-1])
+    gpen_video("track", face_clip, "--json", out, *DETECTOR_ARGS)
     return json.loads(out.read_text())
 
 
@@ -112,7 +112,7 @@ ERROR_CASES = {  # name: (arguments, exit code, words the message must hold)
 def test_errors_are_one_clear_line(face_clip, tmp_path, case):
     template, code, words = ERROR_CASES[case]
     args = [a.format(clip=face_clip, tmp=tmp_path) for a in template]
-    args += MODEL_ARGS[2:] if "--model" in args else MODEL_ARGS  # the test detector either way
+    args += DETECTOR_ARGS if "--model" in args else MODEL_ARGS  # the test detector either way
     result = gpen_video(*args, check=False)
     assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()

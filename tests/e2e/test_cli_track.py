@@ -7,9 +7,9 @@ import json
 import av
 import cv2
 import numpy as np
-from conftest import MODEL_ARGS, decoded, gpen_video
+from conftest import decoded
 
-DETECTOR_ARGS = MODEL_ARGS[2:]
+from tests.reference import DETECTOR_ARGS, MODEL_ARGS, gpen_video
 
 
 def test_track_writes_json_and_overlay(face_clip, tmp_path):

@@ -8,9 +8,7 @@ mobile0.25, both from ``../shared``; tests skip cleanly without it.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,11 +16,9 @@ import av
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-GPEN_MID = SHARED / "golden" / "gpen_mid.pth"
-WEIGHTS = SHARED / "weights"
-INTERVIEW = SHARED / "media" / "face_interview_390x512.mp4"
+from tests.reference import GPEN_MID, INTERVIEW, MOBILE_WEIGHTS, WEIGHTS, require
+from tests.reference import gpen_video as _run
+
 CLIP_FRAMES, GOP, FPS = 32, 8, 20
 # the real network and detector, small enough for the CPU; a short window (K = 4 + 1) keeps it quick
 RESTORE_ARGS = ["--model", str(GPEN_MID), "--detector", "retinaface_mobile0.25", "--weights-dir", str(WEIGHTS),
@@ -34,12 +30,8 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 def gpen_video(*args: str | Path, env: dict[str, str] | None = None, check: bool = True,
                timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real command as a user would; stdout and stderr captured as text."""
-    result = subprocess.run([sys.executable, "-m", "gpen_video", *map(str, args)], capture_output=True,
-                            text=True, timeout=timeout, cwd=REPO, env={**os.environ, **ONE_THREAD, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"gpen-video failed ({result.returncode}):\n{result.stderr}")
-    return result
+    """The real command, one thread per process (see ONE_THREAD)."""
+    return _run(*args, env={**ONE_THREAD, **(env or {})}, check=check, timeout=timeout)
 
 
 def decoded(path: Path) -> list[tuple[int, bytes]]:
@@ -57,9 +49,7 @@ def packets(path: Path, kind: str) -> list[tuple[int | None, bytes]]:
 
 @pytest.fixture(scope="session")
 def shared_present() -> None:
-    for path in (GPEN_MID, WEIGHTS / "detection_mobilenet0.25_Final.pth", INTERVIEW):
-        if not path.is_file():
-            pytest.skip(f"reference data not found: {path}")
+    require(GPEN_MID, MOBILE_WEIGHTS, INTERVIEW)
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD, REPO, RESTORE_ARGS, decoded, gpen_video, packets
+from conftest import ONE_THREAD, RESTORE_ARGS, decoded, gpen_video, packets
 
 from gpen_video.scale.manifest import Manifest, manifest_path, parts_folder
+from tests.reference import REPO
 
 SPLIT = ["--segment-frames", "8"]  # keyframes every 8 frames: 4 segments of 8
 HOOK = "GPEN_VIDEO_SCALE_TEST_HOOK"
