@@ -22,6 +22,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "smooth_space": ("similarity", "points"),
     "template": ("gpen", "ffhq"),
     "mono": ("auto", "on", "off"),
+    "mask": ("square", "parsing"),
 }
 _UNIT = (0.0, 1.0)
 RANGES: dict[str, tuple[float, float | None]] = {  # (low, high), inclusive; None = unbounded
@@ -69,6 +70,7 @@ class RestoreOptions:
     temporal: float = 0.5  # 0 = per-frame, 1 = strongest temporal blend
     blend_radius: int = 2  # frames each side the temporal blend looks at
     save_faces: str | None = None  # folder for aligned restored crops
+    mask: str = "square"  # square (the reference's feathered square) | parsing (the face's outline, ParseNet)
     grain: str = "auto"  # auto | off | a multiplier of the measured source grain, put back on the face
     mono: str = "auto"  # auto (per frame: flat chroma) | on | off: restore luma only, chroma untouched
     detail: bool = False  # detail-only: low frequencies from the source, fine detail from GPEN

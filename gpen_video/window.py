@@ -225,11 +225,13 @@ class WindowEngine:
         self.times.add("align", time.perf_counter() - start)
         start = time.perf_counter()
         restored = self.faces.restore(torch.stack([r.source for r in aligned]))
+        masks = self.faces.masks(restored)
         self.times.add("restore", time.perf_counter() - start)
-        for recipe, crop in zip(aligned, restored, strict=True):
+        for i, (recipe, crop) in enumerate(zip(aligned, restored, strict=True)):
             if recipe.frame not in self._crops:
                 self._crops.put(recipe.frame, {})
-            self._crops[recipe.frame][recipe.key] = replace(recipe, restored=crop)
+            mask = None if masks is None else masks[i]
+            self._crops[recipe.frame][recipe.key] = replace(recipe, restored=crop, mask=mask)
 
     def _crop(self, recipe: CropRecipe) -> CropRecipe | None:
         return self._crops.get(recipe.frame, {}).get(recipe.key)
@@ -241,11 +243,11 @@ class WindowEngine:
         if not rows:
             self.times.add("composite", time.perf_counter() - start)
             return frame
-        blended = self.faces.blend([[self._crop(r) if r else None for r in row] for row in rows])
+        blended, masks = self.faces.blend([[self._crop(r) if r else None for r in row] for row in rows])
         if self.on_faces is not None:
             self.on_faces(t, blended)
         current = [self._crop(row[self.blend_radius]) for row in rows]
-        planes = self.faces.composite(t, frame.planes, self.video, current, blended, tracked.weights)
+        planes = self.faces.composite(t, frame.planes, self.video, current, blended, masks, tracked.weights)
         self.times.add("composite", time.perf_counter() - start)
         return _with_planes(frame, planes)
 

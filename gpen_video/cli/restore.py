@@ -48,6 +48,8 @@ FLAGS: list[tuple[type, str, dict, str]] = [
      "temporal blend of restored faces; 0 = per frame"),
     (RestoreOptions, "blend_radius", {"type": int, "metavar": "N"}, "frames each side the temporal blend uses"),
     (RestoreOptions, "template", {"choices": CHOICES["template"]}, "alignment template"),
+    (RestoreOptions, "mask", {"choices": CHOICES["mask"]},
+     "paste-back mask: the reference's feathered square, or the face's outline (needs the parsenet weights)"),
     (RestoreOptions, "save_faces", {"metavar": "DIR"}, "also save each aligned restored face as PNG"),
     (RestoreOptions, "grain", {"metavar": "auto|off|N"},
      "put the source's grain back on restored faces: auto, off, or a multiple of the measured grain"),

@@ -71,7 +71,8 @@ def _face_layer(crops: torch.Tensor, affines: torch.Tensor, weights: Sequence[fl
             continue
         x0, y0, x1, y1 = box
         grid = sampling_grid(affines[i : i + 1], (y1 - y0, x1 - x0), (s, s), origin=(x0, y0))
-        src = torch.cat([crops[i : i + 1].float(), mask.float().expand(1, 1, s, s)], dim=1)
+        face_mask_i = mask[i : i + 1] if mask.shape[0] > 1 else mask
+        src = torch.cat([crops[i : i + 1].float(), face_mask_i.float().expand(1, 1, s, s)], dim=1)
         warped = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
         m_face = warped[3:] * weights[i]
         w_face = m_face**OVERLAP_SHARPNESS
@@ -94,8 +95,9 @@ def composite(planes: Sequence[torch.Tensor], layout: Any, matrix: str | None, r
     ``planes``: the frame's integer planes (Y,U,V / R,G,B / Y, then alpha), any integer dtype
     (uint8, uint16, int32), on the device. ``affines`` (N, 2, 3) map frame px to crop px (as from
     ``align.similarity_transforms``); ``weights`` (N,) in [0, 1] (ramp * strength) scale each face's
-    mask; ``mask`` (1, 1, S, S) defaults to ``face_mask(S)``. ``finish(layer, background, m)`` may change
-    the face layer (3, h, w) over the region before it is blended (film grain is added there).
+    mask; ``mask`` (1, 1, S, S), or one per face (N, 1, S, S), defaults to ``face_mask(S)``.
+    ``finish(layer, background, m)`` may change the face layer (3, h, w) over the region before it is
+    blended (film grain is added there).
     Returns new planes of the input dtype; pixels where the mask is 0 keep their codes exactly, alpha
     planes are the input objects.
     """

@@ -59,3 +59,20 @@ def face_mask(size: int, device: torch.device | str | None = None, dtype: torch.
             raise ValueError(f"face mask needs size >= 8 and sigma > 0, got {size}, {sigma}")
         _cache[key] = _build(size, sigma, device).to(dtype)
     return _cache[key]
+
+
+def feather(face_map: torch.Tensor, sigma: float = 11.0 / _REFERENCE_SIZE, border: float = 10 / _REFERENCE_SIZE
+            ) -> torch.Tensor:
+    """A soft mask (N, 1, S, S) from a hard face map: two Gaussian blurs (``sigma`` of the crop side, as
+    GFPGAN feathers its parse masks) and a cleared ``border``, so nothing reaches the crop's edge."""
+    size = face_map.shape[-1]
+    px = max(0.5, sigma * size)
+    kernel = gaussian_kernel(2 * math.ceil(3 * px) + 1, px, face_map.device)
+    mask = gaussian_blur(gaussian_blur(face_map.float(), kernel), kernel)
+    edge = max(1, round(border * size))
+    mask[..., :edge, :] = 0
+    mask[..., -edge:, :] = 0
+    mask[..., :edge] = 0
+    mask[..., -edge:] = 0
+    return mask.clamp(0.0, 1.0)
+

@@ -20,7 +20,7 @@ from gpen_video.restore import film
 from gpen_video.restore.align import similarity_transforms, template, warp_crops
 from gpen_video.restore.blend import temporal_blend
 from gpen_video.restore.composite import composite
-from gpen_video.restore.mask import face_mask
+from gpen_video.restore.mask import face_mask, feather
 from gpen_video.restore.runner import FaceRestorer
 
 
@@ -39,6 +39,7 @@ class CropRecipe:
     affine: torch.Tensor | None = None  # (2, 3) frame px -> crop px
     source: torch.Tensor | None = None  # (3, S, S) aligned input crop in [0, 1]
     restored: torch.Tensor | None = None  # (3, S, S) GPEN output in [0, 1]
+    mask: torch.Tensor | None = None  # (1, S, S) the face's own soft mask, with --mask parsing
 
     @property
     def key(self) -> tuple[int, int]:
@@ -64,6 +65,7 @@ class FaceStage:
             self._crop_size = int(model.size)
             self.template = template(self.options.restore.template, self.device)
             self.mask = face_mask(self._crop_size, self.device)
+            self.parser = self._load_parser() if self.options.restore.mask == "parsing" else None
         return self._restorer
 
     @property
@@ -78,6 +80,13 @@ class FaceStage:
         model = self.options.model
         network = load_gpen(model.model, device=self.device, dtype=model.dtype, weights_dir=model.weights_dir)
         return torch.compile(network) if model.compile else network
+
+    def _load_parser(self):
+        from gpen_video.faces.parse import FaceParser
+        from gpen_video.model import resolve_weights
+
+        path = resolve_weights("parsenet", self.options.model.weights_dir)
+        return FaceParser(path.parent, self.device)
 
     def align(self, rgb: torch.Tensor, recipes: Sequence[CropRecipe]) -> list[CropRecipe]:
         """Aligned crops of one frame's faces, batched in one warp; returns recipes with source set."""
@@ -98,17 +107,37 @@ class FaceStage:
             restored = film.detail_only(restored, sources)
         return restored
 
-    def blend(self, rows: Sequence[Sequence[CropRecipe | None]]) -> torch.Tensor:
-        """One blended crop per face from its row of neighbours (t in the middle, None = missing)."""
+    def masks(self, restored: torch.Tensor) -> torch.Tensor | None:
+        """Per-face soft masks (N, 1, S, S) from the parsing net, or None for the shared square."""
+        if self.parser is None:
+            return None
+        size = self.restorer.batch_size  # padded to a fixed size, as GPEN's batches, for rule 1
+        maps = []
+        for start in range(0, len(restored), size):
+            chunk = restored[start : start + size]
+            padded = torch.cat([chunk, chunk.new_zeros((size - len(chunk), *chunk.shape[1:]))])
+            maps.append(self.parser.face_maps(padded)[: len(chunk)])
+        return feather(torch.cat(maps))
+
+    def blend(self, rows: Sequence[Sequence[CropRecipe | None]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """One blended crop and mask per face from its row of neighbours (t in the middle, None = missing).
+
+        Parsing masks are averaged over the same neighbours, so a face's outline does not flicker; the
+        square mask is the same on every frame.
+        """
         size = self.crop_size
         empty = torch.zeros((3, size, size), device=self.device)
         restored = torch.stack([torch.stack([r.restored if r else empty for r in row]) for row in rows])
         source = torch.stack([torch.stack([r.source if r else empty for r in row]) for row in rows])
         valid = torch.tensor([[r is not None for r in row] for row in rows], device=self.device)
-        return temporal_blend(restored, source, valid, self.options.restore.temporal)
+        crops = temporal_blend(restored, source, valid, self.options.restore.temporal)
+        if self.parser is None:
+            return crops, self.mask
+        masks = torch.stack([torch.stack([r.mask for r in row if r is not None]).mean(dim=0) for row in rows])
+        return crops, masks
 
     def composite(self, t: int, planes: Sequence[np.ndarray], video: Any, current: Sequence[CropRecipe],
-                  crops: torch.Tensor, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+                  crops: torch.Tensor, masks: torch.Tensor, weights: np.ndarray) -> tuple[np.ndarray, ...]:
         """Paste frame t's faces into its planes; pixels outside every mask keep their codes.
 
         A monochrome frame gets its luma restored and its chroma left exactly as it was.
@@ -125,7 +154,7 @@ class FaceStage:
                 crops = film.luma_only(crops, torch.stack([r.source for r in current]))
         grain = film.parse_grain(self.options.restore.grain)
         finish = (lambda layer, bg, m: film.add_grain(layer, bg, m, film.seed_for(t), grain)) if grain else None
-        out = composite(written, layout, video.matrix, video.range, crops, affines, strength, self.mask,
+        out = composite(written, layout, video.matrix, video.range, crops, affines, strength, masks,
                         finish=finish)
         out += tensors[len(out):]
         return tuple(new.cpu().numpy().astype(array.dtype, copy=False) if new is not old else array

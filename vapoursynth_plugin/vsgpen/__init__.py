@@ -53,6 +53,7 @@ def gpen(
     temporal: float = _R.temporal,
     blend_radius: int = _R.blend_radius,
     save_faces: str | os.PathLike[str] | None = _R.save_faces,
+    mask: str = _R.mask,
     grain: str = _R.grain,
     mono: str = _R.mono,
     detail: bool = _R.detail,
