@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from gpen_video import colour
+from gpen_video.errors import UsageError
 from gpen_video.faces import Detections, Detector, TrackedFaces, frame_signatures, is_cut, track_window
 from gpen_video.options import Options
 from gpen_video.restore.stage import CropRecipe, FaceStage, face_saver
@@ -81,7 +82,7 @@ class WindowEngine:
                  detector: Detector | None = None, device: torch.device | str | None = None):
         self.options = options
         self.video = video
-        self.device = torch.device(device or options.model.device or _default_device())
+        self.device = resolve_device(device or options.model.device)
         self.frame_count = video.frame_count
         self.track_radius = options.track.track_radius
         self.blend_radius = options.restore.blend_radius
@@ -280,8 +281,21 @@ def _chunks(items: Sequence, size: int):
         yield items[i:i + size]
 
 
-def _default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
+def resolve_device(name: str | torch.device | None) -> torch.device:
+    """The torch device asked for (None: CUDA when there is one, else the CPU), checked to exist."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {str(name)!r} (use cpu, cuda or cuda:N)") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise UsageError(f"device {name}: no CUDA device is available here (use cpu)")
+        if (device.index or 0) >= count:
+            raise UsageError(f"device {name}: there are only {count} CUDA device(s)")
+    return device
 
 
 def _load_detector(options: Options, device: torch.device) -> Detector:

@@ -105,6 +105,8 @@ ERROR_CASES = {  # name: (arguments, exit code, words the message must hold)
     "bad strength": (["{clip}", "{tmp}/out.mp4", "--strength", "2"], 2, "--strength"),
     "output is the input": (["{clip}", "{clip}"], 1, "input"),
     "missing checkpoint": (["{clip}", "{tmp}/out.mp4", "--model", "{tmp}/nowhere.pth"], 1, "nowhere.pth"),
+    "unknown codec": (["{clip}", "{tmp}/out.mp4", "--codec", "nosuchcodec"], 2, "nosuchcodec"),
+    "unknown device": (["{clip}", "{tmp}/out.mp4", "--device", "tpu"], 2, "tpu"),
 }
 
 
