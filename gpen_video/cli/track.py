@@ -40,6 +40,7 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from fractions import Fraction
 
+    from gpen_video.cli.overlay import Overlay
     from gpen_video.io import open_video
     from gpen_video.pipeline import windowed_chunks
     from gpen_video.window import WindowEngine
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     with open_video(args.input, fps=fps) as reader:
         info = reader.info
         engine = WindowEngine(options, info)
-        drawer = _Overlay(args.overlay, args.input, info, options) if args.overlay else None
+        drawer = Overlay(args.overlay, args.input, info, options) if args.overlay else None
         try:
             for chunk, buffer in windowed_chunks(engine, reader):
                 for t, (found, tracked) in zip(chunk, engine.analyse(list(chunk), buffer), strict=True):
@@ -140,47 +141,3 @@ def _one_frame_per_line(data: dict) -> str:
     head = {key: value for key, value in data.items() if key != "frames"}
     frames = ",\n  ".join(json.dumps(frame, separators=(",", ":")) for frame in data["frames"])
     return json.dumps(head, indent=1)[:-2] + ',\n "frames": [\n  ' + frames + "\n ]\n}\n"
-
-
-class _Overlay:
-    """Draws detections and tracks onto frames and writes them in the input's own format."""
-
-    def __init__(self, target: str, source: str, info, options: Options):
-        from gpen_video.io import open_writer
-
-        self.info = info
-        self.writer = open_writer(target, info, options.encode, source=source)
-        self.writer.__enter__()
-
-    def write(self, frame, found, tracked) -> None:
-        import cv2
-        import numpy as np
-        import torch
-
-        from gpen_video import colour
-
-        planes = [torch.from_numpy(np.ascontiguousarray(p)) for p in frame.planes]
-        rgb = colour.planes_to_rgb(planes, self.info.layout, self.info.matrix, self.info.range)
-        image = np.ascontiguousarray((rgb.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
-        for points in found.points:
-            for x, y in points:
-                cv2.circle(image, (round(x), round(y)), 2, (255, 0, 0), -1)
-        for track_id, points, box in zip(tracked.track_id, tracked.points, tracked.boxes_xyxy, strict=True):
-            x0, y0, x1, y1 = (round(float(v)) for v in box)
-            cv2.rectangle(image, (x0, y0), (x1, y1), (0, 255, 0), 1)
-            cv2.putText(image, str(int(track_id)), (x0, max(10, y0 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                        (0, 255, 0), 1)
-            for x, y in points:
-                cv2.circle(image, (round(x), round(y)), 2, (0, 255, 0), 1)
-        drawn = torch.from_numpy(image).permute(2, 0, 1).float() / 255
-        codes = colour.rgb_to_planes(drawn, self.info.layout, self.info.matrix, self.info.range)
-        out = tuple(colour.quantise(c, self.info.layout.bit_depth).numpy().astype(p.dtype)
-                    for c, p in zip(codes, frame.planes, strict=False))
-        out += tuple(frame.planes[len(out):])  # alpha passes through
-        self.writer.write(replace(frame, planes=out))
-
-    def close(self) -> None:
-        self.writer.__exit__(None, None, None)
-
-    def abort(self) -> None:
-        self.writer.abort()
