@@ -69,43 +69,21 @@ def restore_video(source: str | Path, target: str | Path, options: Options, *, s
     return report
 
 
-def windowed_chunks(engine: WindowEngine, frames: Iterator[Frame], chunk: int = RENDER_CHUNK
-                    ) -> Iterator[tuple[range, dict[int, Frame]]]:
+def windowed_chunks(engine: WindowEngine, frames: Iterable[Frame], chunk: int = RENDER_CHUNK,
+                    wanted: range | None = None) -> Iterator[tuple[range, dict[int, Frame]]]:
     """Yield consecutive chunks of frame numbers with a buffer holding every frame of their windows.
 
     Only the frames those windows need stay in the buffer, so memory does not grow with video length.
-    When the input ends, the engine learns the exact frame count before the last windows are cut.
+    Without ``wanted`` the whole input is covered, and the engine learns its exact length when the
+    input ends, before the last windows are cut. With ``wanted`` (one segment of a split run) the engine
+    must know the whole video's length already; ``frames`` carry their indices in the whole video and
+    may start early (those are skipped) but must reach the segment's last window.
     """
-    buffer: dict[int, Frame] = {}
-    next_out = 0
-    k = engine.radius
-    engine.frame_count = None  # containers can lie about it; known exactly only at the end
-    for frame in frames:
-        buffer[frame.index] = frame
-        while frame.index >= next_out + chunk - 1 + k:
-            yield range(next_out, next_out + chunk), buffer
-            next_out += chunk
-            for old in [i for i in buffer if i < next_out - k]:
-                del buffer[old]
-    engine.frame_count = max(buffer, default=-1) + 1
-    while next_out < engine.frame_count:
-        span = range(next_out, min(next_out + chunk, engine.frame_count))
-        yield span, buffer
-        next_out = span.stop
-
-
-def render_range(engine: WindowEngine, frames: Iterable[Frame], wanted: range, *, span: Span = Span(),
-                 report: RunReport | None = None, chunk: int = RENDER_CHUNK) -> Iterator[Frame]:
-    """Output frames ``wanted`` of a longer video, for one segment of a split run (``gpen_video.scale``).
-
-    ``frames`` are consecutive input frames with their indices in the whole video, from
-    ``wanted.start - K`` (or earlier: those are skipped) to ``wanted.stop - 1 + K``, and
-    ``engine.frame_count`` is the whole video's exact length, so every window is cut exactly as in
-    ``restore_video`` and, by rule 1, each frame comes out as a whole run would write it.
-    """
-    if engine.frame_count is None or not 0 <= wanted.start < wanted.stop <= engine.frame_count:
-        raise ValueError(f"render_range needs the exact frame count and frames inside it, not {wanted}")
-    report = report if report is not None else RunReport()
+    if wanted is None:
+        engine.frame_count = None  # containers can lie about it; known exactly only at the end
+        wanted = range(0, 1 << 62)
+    elif engine.frame_count is None or not 0 <= wanted.start < wanted.stop <= engine.frame_count:
+        raise ValueError(f"a segment needs the exact frame count and frames inside it, not {wanted}")
     k, buffer, next_out = engine.radius, {}, wanted.start
     for frame in frames:
         if frame.index < wanted.start - k:
@@ -113,15 +91,34 @@ def render_range(engine: WindowEngine, frames: Iterable[Frame], wanted: range, *
         buffer[frame.index] = frame
         while next_out < wanted.stop:
             part = range(next_out, min(next_out + chunk, wanted.stop))
-            if frame.index < min(part.stop - 1 + k, engine.frame_count - 1):
+            last = part.stop - 1 + k if engine.frame_count is None else min(part.stop - 1 + k, engine.frame_count - 1)
+            if frame.index < last:
                 break  # the chunk's windows are not all read yet
-            yield from _render_chunk(engine, buffer, part, span, report)
+            yield part, buffer
             next_out = part.stop
             for old in [i for i in buffer if i < next_out - k]:
                 del buffer[old]
-        if next_out == wanted.stop:
+        if next_out >= wanted.stop:
             return
-    raise FrameError(f"the input ended before frame {next_out}, which this segment needs")
+    if engine.frame_count is not None:
+        raise FrameError(f"the input ended before frame {next_out}, which this segment needs")
+    engine.frame_count = max(buffer, default=-1) + 1
+    while next_out < engine.frame_count:
+        part = range(next_out, min(next_out + chunk, engine.frame_count))
+        yield part, buffer
+        next_out = part.stop
+
+
+def render_range(engine: WindowEngine, frames: Iterable[Frame], wanted: range, *, span: Span = Span(),
+                 report: RunReport | None = None, chunk: int = RENDER_CHUNK) -> Iterator[Frame]:
+    """Output frames ``wanted`` of a longer video, for one segment of a split run (``gpen_video.scale``).
+
+    ``engine.frame_count`` is the whole video's exact length, so every window is cut exactly as in
+    ``restore_video`` and, by rule 1, each frame comes out as a whole run would write it.
+    """
+    report = report if report is not None else RunReport()
+    for part, buffer in windowed_chunks(engine, frames, chunk, wanted):
+        yield from _render_chunk(engine, buffer, part, span, report)
 
 
 def _render_stream(engine: WindowEngine, frames: Iterator[Frame], span: Span, report: RunReport

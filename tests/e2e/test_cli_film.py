@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import decoded
+from e2e_media import decoded
 
 from tests.reference import MODEL_ARGS, gpen_video
 

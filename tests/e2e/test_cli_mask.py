@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import decoded
+from e2e_media import decoded
 
 from tests.reference import GPEN_MID, MOBILE_WEIGHTS, gpen_video
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import decoded
+from e2e_media import decoded
 
 from tests.media import make_video, stream_packets
 from tests.reference import DETECTOR_ARGS, INTERVIEW, MODEL_ARGS, REPO, gpen_video

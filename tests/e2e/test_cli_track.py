@@ -7,7 +7,7 @@ import json
 import av
 import cv2
 import numpy as np
-from conftest import decoded
+from e2e_media import decoded
 
 from tests.reference import DETECTOR_ARGS, MODEL_ARGS, gpen_video
 

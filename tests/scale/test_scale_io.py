@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import GOP, decoded, packets
+from scale_media import GOP, decoded, packets
 
 import gpen_video.io.segments as segments
 from gpen_video.errors import OutputError

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD, RESTORE_ARGS, decoded, gpen_video, packets
+from scale_media import ONE_THREAD, RESTORE_ARGS, decoded, gpen_video, packets
 
 from gpen_video.scale.manifest import Manifest, manifest_path, parts_folder
 from tests.reference import REPO

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import vapoursynth as vs
 import vsgpen
-from conftest import TINY_GPEN
+from vs_clips import TINY_GPEN
 from vsgpen.__main__ import main as fetch_main
 from vsgpen._arguments import build_options, keywords
 
@@ -86,7 +86,7 @@ def test_unsupported_clips_raise_up_front(clip, message: str) -> None:
 
 
 def test_fetch_command_reports_known_files_and_unknown_names(tmp_path, capsys) -> None:
-    from conftest import DETECTOR_DIR
+    from vs_clips import DETECTOR_DIR
 
     detector = DETECTOR_DIR / "detection_mobilenet0.25_Final.pth"
     if not detector.exists():
@@ -105,7 +105,7 @@ def test_fetch_command_reports_known_files_and_unknown_names(tmp_path, capsys) -
     ({"weights": "/nonexistent"}, "weights file not found: /nonexistent/detection_mobilenet0.25_Final.pth"),
 ])
 def test_missing_weights_fail_when_the_script_is_evaluated(missing: dict, message: str) -> None:
-    from conftest import engine_args
+    from vs_clips import engine_args
 
     with pytest.raises(vs.Error, match="^gpen: " + message):
         vsgpen.gpen(_clip(), **(engine_args() | missing))
@@ -114,7 +114,7 @@ def test_missing_weights_fail_when_the_script_is_evaluated(missing: dict, messag
 def test_the_sample_script_uses_real_keywords() -> None:
     import ast
 
-    from conftest import ROOT
+    from vs_clips import ROOT
 
     tree = ast.parse((ROOT / "samples" / "restore.vpy").read_text())
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)

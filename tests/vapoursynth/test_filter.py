@@ -9,7 +9,7 @@ import pytest
 import torch
 import vapoursynth as vs
 import vsgpen
-from conftest import clip_from_planes, clip_planes, decode_face_video, engine_args, planes_equal
+from vs_clips import clip_from_planes, clip_planes, decode_face_video, engine_args, planes_equal
 
 COUNT = 12
 UNTOUCHED_ROWS = 480  # the interview's two face masks end above this row on every frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import vapoursynth as vs
-from conftest import clip_from_planes
+from vs_clips import clip_from_planes
 from vsgpen._formats import check_clip, clip_format, colour_of, read_planes
 
 from gpen_video.io.frames import Layout

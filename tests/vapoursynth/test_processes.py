@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import vapoursynth as vs
 import vsgpen
-from conftest import ROOT, clip_from_planes, clip_planes, decode_face_video, decode_planes, engine_args, write_ffv1
+from vs_clips import ROOT, clip_from_planes, clip_planes, decode_face_video, decode_planes, engine_args, write_ffv1
 
 COUNT = 6
 SCRIPT = """\
 import sys
 import vapoursynth as vs
 sys.path.insert(0, {tests!r})
-from conftest import clip_from_planes, decode_planes
+from vs_clips import clip_from_planes, decode_planes
 import vsgpen
 clip = clip_from_planes(decode_planes({source!r}), vs.YUV420P8)
 vsgpen.gpen(clip, **{args!r}).set_output()

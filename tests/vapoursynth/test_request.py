@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import vapoursynth as vs
-from conftest import clip_from_planes, clip_planes, planes_equal
+from vs_clips import clip_from_planes, clip_planes, planes_equal
 from vsgpen._formats import ClipFormat, clip_format
 from vsgpen._request import restore_clip, shifted
 
