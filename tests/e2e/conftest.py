@@ -4,4 +4,4 @@
 ``from conftest import`` would find whichever was imported first.)
 """
 
-from e2e_media import face_clip, shared_present  # noqa: F401
+from e2e_media import face_clip  # noqa: F401

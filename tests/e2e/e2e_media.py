@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.reference import GPEN_MID, INTERVIEW, MOBILE_WEIGHTS, require
+from tests.reference import INTERVIEW
 
 
 def decoded(path: Path) -> list[tuple[int, tuple[np.ndarray, ...]]]:
@@ -34,13 +34,8 @@ def decoded(path: Path) -> list[tuple[int, tuple[np.ndarray, ...]]]:
 
 
 @pytest.fixture(scope="session")
-def shared_present() -> None:
-    require(GPEN_MID, MOBILE_WEIGHTS, INTERVIEW)
-
-
-@pytest.fixture(scope="session")
 def face_clip(tmp_path_factory, shared_present) -> Path:
-    """24 frames of the real interview clip with an AAC track and a subtitle track, lossless video."""
+    """24 frames of the real interview clip as lossless video (ffv1), with a French AAC track."""
     path = tmp_path_factory.mktemp("media") / "face.mkv"
     with av.open(str(INTERVIEW)) as source, av.open(str(path), "w") as out:
         video = out.add_stream("ffv1", rate=20)

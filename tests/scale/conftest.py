@@ -4,4 +4,4 @@
 ``from conftest import`` would find whichever was imported first.)
 """
 
-from scale_media import gop_clip, shared_present, synthetic_clip  # noqa: F401
+from scale_media import gop_clip, synthetic_clip  # noqa: F401

@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.reference import GPEN_MID, INTERVIEW, MOBILE_WEIGHTS, WEIGHTS, require
+from tests.reference import GPEN_MID, INTERVIEW, WEIGHTS
 from tests.reference import gpen_video as _run
 
 CLIP_FRAMES, GOP, FPS = 32, 8, 20
@@ -45,11 +45,6 @@ def packets(path: Path, kind: str) -> list[tuple[int | None, bytes]]:
     with av.open(str(path)) as container:
         stream = getattr(container.streams, kind)[0]
         return [(p.pts, bytes(p)) for p in container.demux(stream) if p.size]
-
-
-@pytest.fixture(scope="session")
-def shared_present() -> None:
-    require(GPEN_MID, MOBILE_WEIGHTS, INTERVIEW)
 
 
 @pytest.fixture(scope="session")
