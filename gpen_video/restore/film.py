@@ -2,14 +2,18 @@
 
 Face restorers fail film restorers three known ways: a clean "plastic" face pasted into a grainy frame,
 a colour cast on faces in black-and-white footage, and no honest control of how far to go. These are
-the remedies, all pure tensor functions that are deterministic per frame (grain is seeded by the frame
-index), so the window rule and VapourSynth random access still hold:
+the remedies, all pure, deterministic tensor functions on the crops' device (grain is seeded by the
+frame number), so the window rule and VapourSynth random access still hold. In the engine's order:
 
-- ``match_colour``: the restored face keeps the source's white balance and exposure (crop space);
-- ``detail_only``: low frequencies from the source, fine detail from GPEN (crop space);
-- ``is_monochrome``: a frame whose chroma is flat; the engine then writes the luma plane only;
-- ``add_grain``: grain measured on the source around and under the face, synthesised to match and
-  added to the restored face layer at the frame's own pixel scale (frame space, inside the mask).
+- ``match_colour`` (crop space, after GPEN): the face keeps the source's white balance and exposure;
+- ``detail_only`` (crop space, after GPEN): low frequencies from the source, fine detail from GPEN;
+- temporal blend (``restore.blend``), on the corrected crops;
+- ``is_monochrome`` (per frame, on its planes) -> ``luma_only`` for RGB families, or, for Y'CbCr,
+  the compositor writes the Y plane only, so the chroma planes stay bit for bit;
+- ``add_grain`` (frame space, inside the compositor, on the blended face layer): grain measured on the
+  source under and around the faces, synthesised to match (std and correlation length per Y/Cb/Cr)
+  at the film's own pixel scale; ``estimate_grain``/``apply_grain`` are the batched pieces it uses,
+  usable on aligned crops as well.
 """
 
 from __future__ import annotations
@@ -17,23 +21,32 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gpen_video.errors import UsageError
-from gpen_video.restore.mask import gaussian_blur, gaussian_kernel
+from gpen_video.restore.film_grain import (
+    GrainStats,
+    add_grain,
+    apply_grain,
+    estimate_grain,
+    grain_std,
+    radial_spectrum,
+    seed_for,
+)
+from gpen_video.restore.film_ops import blur, from_ycc, to_ycc
 
-_YCC = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-MONO_TOLERANCE = 1.5 / 255  # largest chroma deviation (98th percentile, in [0,1]) a monochrome frame shows
+MONO_TOLERANCE = 3.0 / 255  # largest chroma spread (99th percentile, [0,1] units) a monochrome frame shows
+MONO_POOL = 4  # chroma is averaged over 4x4 blocks first, so a colour scanner's noise does not count
+MONO_PERCENTILE = 0.99  # objects covering 1% of the frame in colour make it a colour frame
 DETAIL_SIGMA = 1.0 / 64  # detail-only split, as a fraction of the crop side (8 px at 512)
-COLOUR_SIGMA = 1.0 / 16  # colour match works on this low pass of the crop
-GRAIN_SIGMA = 1.5  # px: the high-pass that separates grain from picture, in frame pixels
-GRAIN_BLOCK = 16  # px: grain is measured per block, the flattest blocks deciding
-GRAIN_PERCENTILE = 0.1
-_PERCENTILE_BIAS = 0.943  # the 10th percentile of 256-sample std estimates of pure noise, in stds
+COLOUR_SIGMA = 1.0 / 16  # colour match works on this low pass of the crop (32 px at 512)
+COLOUR_GAIN = (0.5, 2.0)  # bounds of the chroma spread correction
 
 
 def parse_grain(value: str | float | None) -> float:
-    """``--grain``: "auto" = 1.0 x the measured grain, "off" = 0, or a number (a multiplier)."""
+    """``--grain``: "auto" = 1.0 x the measured grain, "off" = 0, or a number (a multiplier, 0..4)."""
     if value is None or value == "off":
         return 0.0
     if value == "auto":
@@ -47,126 +60,120 @@ def parse_grain(value: str | float | None) -> float:
     return amount
 
 
-def to_ycc(rgb: torch.Tensor) -> torch.Tensor:
-    """RGB (..., 3, H, W) -> Y, Cb, Cr (BT.601 weights, chroma centred on 0); only for statistics."""
-    return torch.einsum("ij,...jhw->...ihw", _YCC.to(rgb.device, rgb.dtype), rgb)
-
-
-def from_ycc(ycc: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,...jhw->...ihw", torch.linalg.inv(_YCC).to(ycc.device, ycc.dtype), ycc)
-
-
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur of (N, C, H, W) per channel, edges reflected."""
-    kernel = gaussian_kernel(2 * math.ceil(3 * sigma) + 1, sigma, x.device)
-    n, c, h, w = x.shape
-    return gaussian_blur(x.reshape(n * c, 1, h, w), kernel).reshape(n, c, h, w)
+    """Gaussian blur of (N, C, H, W) per channel, ``sigma`` px, edges replicated."""
+    return blur(x, sigma)
+
+
+def _low_pass(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A wide Gaussian low pass of ``sigma`` px, run on an area-downsampled copy and upsampled again:
+    a few times cheaper than the full-size blur, and the colour statistics cannot tell the difference."""
+    f = int(sigma // 4)
+    if f < 2:
+        return blur(x, sigma)
+    h, w = x.shape[-2:]
+    small = F.interpolate(x, size=(max(1, h // f), max(1, w // f)), mode="area")
+    return F.interpolate(blur(small, sigma / f), size=(h, w), mode="bilinear", align_corners=False)
+
+
+def _weighted_moments(x: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std (N, C, 1, 1) of x (N, C, H, W) weighted by ``weight`` (N, 1, H, W).
+
+    One sample at a time: how a large sum is split between threads depends on how many there are.
+    """
+    means, stds = [], []
+    for xi, wi in zip(x, weight, strict=True):
+        total = wi.sum().clamp_min(1e-6)
+        mean = (xi * wi).sum(dim=(1, 2), keepdim=True) / total
+        means.append(mean)
+        stds.append((((xi - mean) ** 2 * wi).sum(dim=(1, 2), keepdim=True) / total).sqrt())
+    return torch.stack(means), torch.stack(stds)
 
 
 def match_colour(restored: torch.Tensor, source: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Give restored crops (N, 3, S, S) the source's low-frequency colour and exposure inside ``mask``.
 
-    The mask-weighted means of Y, Cb and Cr of the blurred crops are matched (a shift, so no detail
-    changes); chroma spread is matched too, so a pale or oversaturated face is brought back.
+    GPEN was trained on colour photos and pulls faces towards its own white balance and exposure (pale
+    or red faces on film stock). In Y'CbCr of a COLOUR_SIGMA low pass, the mask-weighted means are
+    matched (a shift: no detail changes), and the chroma spread of the low pass is scaled to the
+    source's, so a pale or oversaturated face comes back without touching its fine detail. Luma spread
+    is left to GPEN: restoring contrast is part of restoring. ``mask`` (1 or N, 1, S, S).
     """
-    sigma = max(1.0, COLOUR_SIGMA * restored.shape[-1])
-    r, s = to_ycc(_blur(restored.float(), sigma)), to_ycc(_blur(source.float(), sigma))
-    weight = mask.float().expand(restored.shape[0], 1, *restored.shape[-2:])
-    total = weight.sum(dim=(2, 3), keepdim=True).clamp_min(1e-6)
-    mean_r, mean_s = (r * weight).sum((2, 3), keepdim=True) / total, (s * weight).sum((2, 3), keepdim=True) / total
-    std_r = (((r - mean_r) ** 2 * weight).sum((2, 3), keepdim=True) / total).sqrt()
-    std_s = (((s - mean_s) ** 2 * weight).sum((2, 3), keepdim=True) / total).sqrt()
+    x = restored.float()
+    n, _, h, w = x.shape
+    sigma = max(1.0, COLOUR_SIGMA * w)
+    low_r, low_s = to_ycc(_low_pass(x, sigma)), to_ycc(_low_pass(source.float().to(x.device), sigma))
+    weight = mask.to(x.device, torch.float32).expand(n, 1, h, w)
+    mean_r, std_r = _weighted_moments(low_r, weight)
+    mean_s, std_s = _weighted_moments(low_s, weight)
     gain = torch.ones_like(std_r)
-    gain[:, 1:] = (std_s[:, 1:] / std_r[:, 1:].clamp_min(1e-4)).clamp(0.5, 2.0)  # chroma only
-    ycc = to_ycc(restored.float())
-    matched = (ycc - mean_r) * gain + mean_s
-    return from_ycc(matched).clamp(0.0, 1.0)
+    gain[:, 1:] = (std_s[:, 1:] / std_r[:, 1:].clamp_min(1e-4)).clamp(*COLOUR_GAIN)
+    change = (mean_s - mean_r) + (low_r - mean_r) * (gain - 1.0)
+    return (x + from_ycc(change)).clamp(0.0, 1.0).to(restored.dtype)
 
 
 def detail_only(restored: torch.Tensor, source: torch.Tensor, sigma: float = DETAIL_SIGMA) -> torch.Tensor:
-    """Low frequencies from the source, fine detail from GPEN: "restore, don't replace"."""
+    """Low frequencies from the source, fine detail from GPEN: "restore, don't replace".
+
+    ``restored``, ``source`` (N, 3, S, S); ``sigma`` a fraction of S: the split is a Gaussian blur of
+    ``sigma * S`` px. The face's shapes, shading and colour stay the film's; GPEN only sharpens.
+    """
     px = max(0.5, sigma * restored.shape[-1])
-    return (_blur(source.float(), px) + restored.float() - _blur(restored.float(), px)).clamp(0.0, 1.0)
+    x = restored.float()
+    return (x + _blur(source.float() - x, px)).clamp(0.0, 1.0).to(restored.dtype)
 
 
-def is_monochrome(planes: Sequence[torch.Tensor], family: str, bit_depth: int) -> bool:
-    """Whether a frame carries no colour: a gray format, or chroma (U,V / R-G,B-G) flat everywhere."""
+def is_monochrome(planes: Sequence[torch.Tensor | np.ndarray], family: str, bit_depth: int) -> bool:
+    """Whether a frame carries no colour: a gray format, or chroma (U,V / R-G,B-G) flat everywhere.
+
+    Flat means: averaged over MONO_POOL blocks (grain and a colour scanner's noise average out), 99% of
+    the frame lies within MONO_TOLERANCE of its median chroma. Measured about the median, not neutral
+    grey, so a toned (sepia, tinted) print counts as monochrome: its faces keep the source's tone.
+    """
     if family == "gray":
         return True
     scale = float((1 << bit_depth) - 1)
     if family == "yuv":
-        deviations = [(p.float() / scale - 0.5 * (1 << bit_depth) / scale).abs() for p in planes[1:3]]
+        chroma = [torch.as_tensor(plane).float() / scale for plane in planes[1:3]]
     else:
-        r, g, b = (p.float() / scale for p in planes[:3])
-        deviations = [(r - g).abs(), (b - g).abs()]
-    flat = torch.cat([d.flatten() for d in deviations])
-    sample = flat[:: max(1, flat.numel() // 200_000)]  # quantile needs a bounded input
-    return bool(torch.quantile(sample, 0.98) <= MONO_TOLERANCE)
+        r, g, b = (torch.as_tensor(plane).float() / scale for plane in planes[:3])
+        chroma = [r - g, b - g]
+    return all(_flat(c) for c in chroma)
+
+
+def _flat(chroma: torch.Tensor) -> bool:
+    """Whether one chroma plane (H, W) stays within MONO_TOLERANCE of its median (see is_monochrome)."""
+    k = max(1, min(MONO_POOL, *chroma.shape))
+    pooled = F.avg_pool2d(chroma[None, None], k).flatten()
+    spread = (pooled - pooled.median()).abs()
+    rank = max(1, math.ceil(MONO_PERCENTILE * spread.numel()))
+    return bool(spread.kthvalue(rank).values <= MONO_TOLERANCE)
 
 
 def luma_only(restored: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """The restored luma with the source's chroma, in RGB (for monochrome frames in RGB families)."""
+    """The restored luma with the source's chroma, in RGB (..., 3, S, S), for monochrome RGB frames.
+
+    Exact in Y'CbCr up to float error where no channel had to be clipped to [0, 1]; on a grey source
+    (R = G = B) the result is grey. Y'CbCr frames do not need it: the compositor writes Y only.
+    """
     ycc = to_ycc(source.float())
     ycc[..., :1, :, :] = to_ycc(restored.float())[..., :1, :, :]
-    return from_ycc(ycc).clamp(0.0, 1.0)
+    return from_ycc(ycc).clamp(0.0, 1.0).to(restored.dtype)
 
 
-def grain_std(image: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Noise std (3,) in Y/Cb/Cr of image (3, H, W), measured where ``weight`` (1, H, W) > 0.5.
-
-    The high-pass residual's std is taken per GRAIN_BLOCK square block and the flattest blocks decide
-    (a low percentile): picture texture raises a block's std, grain is everywhere.
-    """
-    ycc = to_ycc(image.float())[None]
-    residual = (ycc - _blur(ycc, GRAIN_SIGMA))[0] / _HIGHPASS_KEEP
-    b = GRAIN_BLOCK
-    h, w = (residual.shape[1] // b) * b, (residual.shape[2] // b) * b
-    if h == 0 or w == 0:
-        return torch.zeros(3, device=image.device)
-    blocks = residual[:, :h, :w].reshape(3, h // b, b, w // b, b).permute(0, 1, 3, 2, 4).reshape(3, -1, b * b)
-    inside = (weight[0, :h, :w] > 0.5).reshape(h // b, b, w // b, b).permute(0, 2, 1, 3).reshape(-1, b * b)
-    full = inside.all(dim=1)
-    if int(full.sum()) < 4:
-        return torch.zeros(3, device=image.device)
-    stds = blocks[:, full].std(dim=2)
-    return torch.quantile(stds, GRAIN_PERCENTILE, dim=1) / _PERCENTILE_BIAS
-
-
-def add_grain(layer: torch.Tensor, background: torch.Tensor, mask: torch.Tensor, seed: int,
-              amount: float = 1.0) -> torch.Tensor:
-    """Grain like the source's on the restored face ``layer`` (3, H, W), over a frame region.
-
-    ``background`` is the source over the same region and ``mask`` (1, H, W) the face mask there. The
-    grain is measured on the source under and around the faces, the restored layer's own residual
-    noise is subtracted in quadrature, and white Gaussian noise per Y/Cb/Cr channel (seeded by
-    ``seed``, so the same frame always gets the same grain) is added inside the mask.
-    """
-    if amount <= 0.0:
-        return layer
-    wanted = grain_std(background, torch.ones_like(mask)) * amount
-    present = grain_std(layer, mask)
-    missing = (wanted**2 - present**2).clamp_min(0.0).sqrt()
-    if float(missing.max()) <= 0.0:
-        return layer
-    generator = torch.Generator().manual_seed(int(seed))
-    noise = torch.randn((3, *layer.shape[-2:]), generator=generator).to(layer.device)
-    grain = from_ycc(noise * missing.view(3, 1, 1)) - from_ycc(torch.zeros_like(noise))
-    return (layer + grain * (mask > 0)).clamp(0.0, 1.0)
-
-
-def _highpass_keep() -> float:
-    """Share of white noise's std that the ``GRAIN_SIGMA`` high-pass (delta - K, K = k outer k) keeps."""
-    k = gaussian_kernel(2 * math.ceil(3 * GRAIN_SIGMA) + 1, GRAIN_SIGMA, "cpu").double()
-    centre = float(k[len(k) // 2]) ** 2
-    return math.sqrt(1.0 - 2.0 * centre + float((k**2).sum()) ** 2)
-
-
-_HIGHPASS_KEEP = _highpass_keep()
-
-
-def seed_for(frame: int, salt: int = 0x5EED) -> int:
-    """The grain seed of a frame: a fixed function of its number, so random access repeats it."""
-    return (frame * 0x9E3779B1 + salt) & 0x7FFFFFFF
-
-
-__all__ = ["add_grain", "detail_only", "is_monochrome", "luma_only", "match_colour", "parse_grain", "seed_for"]
+__all__ = [
+    "GrainStats",
+    "add_grain",
+    "apply_grain",
+    "detail_only",
+    "estimate_grain",
+    "from_ycc",
+    "grain_std",
+    "is_monochrome",
+    "luma_only",
+    "match_colour",
+    "parse_grain",
+    "radial_spectrum",
+    "seed_for",
+    "to_ycc",
+]
