@@ -118,7 +118,7 @@ def planes_from_frame(frame: av.VideoFrame, layout: Layout) -> tuple[np.ndarray,
     """Copy a decoded frame's samples out as planar arrays (owning their memory) in Frame order."""
     fmt_name = storage_format(layout)
     if frame.format.name != fmt_name:
-        frame = frame.reformat(format=fmt_name)
+        frame = frame.reformat(format=fmt_name, threads=SWSCALE_THREADS)
     fmt = frame.format
     out_dtype = layout.dtype
     comps = fmt.components
@@ -136,6 +136,11 @@ def planes_from_frame(frame: av.VideoFrame, layout: Layout) -> tuple[np.ndarray,
         rows = _rows(plane, plane.width * dtype.itemsize)
         planes.append(rows.view(dtype).astype(out_dtype))
     return tuple(planes)
+
+
+# swscale's sliced threads were seen to leave a band of rows unconverted under load (a packed <-> planar
+# conversion, intermittently); one thread is exact every time, and these conversions are cheap.
+SWSCALE_THREADS = 1
 
 
 def frame_from_planes(planes: Sequence[np.ndarray], layout: Layout, width: int, height: int) -> av.VideoFrame:

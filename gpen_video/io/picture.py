@@ -11,7 +11,7 @@ import av
 
 from gpen_video.errors import OutputError
 from gpen_video.io.codecs import EncoderPlan
-from gpen_video.io.formats import frame_from_planes, layout_of
+from gpen_video.io.formats import SWSCALE_THREADS, frame_from_planes, layout_of
 from gpen_video.io.frames import Frame, VideoInfo
 from gpen_video.io.tags import RANGE_PC, RANGE_TV, SWS_COLORSPACE
 
@@ -39,4 +39,4 @@ def _convert(picture: av.VideoFrame, info: VideoInfo, plan: EncoderPlan) -> av.V
     if colorspace is None and (cross or target_range != source_range):
         raise OutputError(f"cannot convert {source.pix_fmt} with matrix {matrix} to {plan.pix_fmt}: choose pix_fmt")
     return picture.reformat(format=plan.pix_fmt, src_colorspace=colorspace, dst_colorspace=colorspace,
-                            src_color_range=source_range, dst_color_range=target_range)
+                            src_color_range=source_range, dst_color_range=target_range, threads=SWSCALE_THREADS)
