@@ -114,10 +114,12 @@ class WindowEngine:
 
     def window(self, t: int) -> range:
         """Frames that output frame t depends on, clipped to the video."""
-        end = t + self.radius + 1
-        if self.frame_count is not None:
-            end = min(end, self.frame_count)
-        return range(max(0, t - self.radius), end)
+        return self._around(t, self.radius)
+
+    def _around(self, t: int, radius: int) -> range:
+        """Frames t-radius .. t+radius that exist (the end is open while the length is unknown)."""
+        end = t + radius + 1 if self.frame_count is None else min(t + radius + 1, self.frame_count)
+        return range(max(0, t - radius), end)
 
     def render(self, ts: Sequence[int], frames: Mapping[int, FrameLike]) -> list[FrameLike]:
         """Output frames for ``ts``; ``frames`` must hold every frame of each ``window(t)``."""
@@ -142,17 +144,12 @@ class WindowEngine:
     # -- per-frame analysis -------------------------------------------------------------------------
 
     def _track_window(self, t: int) -> range:
-        end = t + self.track_radius + 1
-        if self.frame_count is not None:
-            end = min(end, self.frame_count)
-        return range(max(0, t - self.track_radius), end)
+        """Frames whose detections the smoothed landmarks of frame t come from."""
+        return self._around(t, self.track_radius)
 
     def _near(self, t: int) -> range:
         """Frames whose restored crops the temporal blend at t may use."""
-        end = t + self.blend_radius + 1
-        if self.frame_count is not None:
-            end = min(end, self.frame_count)
-        return range(max(0, t - self.blend_radius), end)
+        return self._around(t, self.blend_radius)
 
     def _detect(self, indices: Sequence[int], rgb: _RGBCache) -> None:
         """Detections and scene-cut signatures for frames that lack them, in padded fixed-size batches."""

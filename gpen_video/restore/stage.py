@@ -95,7 +95,7 @@ class FaceStage:
         affines = similarity_transforms(points, self.template, size)
         index = torch.zeros(len(recipes), dtype=torch.long, device=self.device)
         crops = warp_crops(rgb[None], index, affines, size)
-        return [_with(r, affine=a, source=c) for r, a, c in zip(recipes, affines, crops, strict=True)]
+        return [replace(r, affine=a, source=c) for r, a, c in zip(recipes, affines, crops, strict=True)]
 
     def restore(self, sources: torch.Tensor) -> torch.Tensor:
         """GPEN on aligned source crops (N, 3, S, S) in [0, 1], then the film-fidelity corrections."""
@@ -163,10 +163,6 @@ class FaceStage:
     def _monochrome(self, planes: Sequence[torch.Tensor], layout: Any) -> bool:
         mono = self.options.restore.mono
         return mono == "on" or (mono == "auto" and film.is_monochrome(planes, layout.family, layout.bit_depth))
-
-
-def _with(recipe: CropRecipe, **changes: Any) -> CropRecipe:
-    return replace(recipe, **changes)
 
 
 def face_saver(folder: str) -> Callable[[int, torch.Tensor], None]:
